@@ -1,0 +1,92 @@
+"""The two players: a linear mapping ``W`` and a Flax discriminator.
+
+Conventions used across the package:
+  * embeddings are row matrices ``X: [n, d]``;
+  * the mapping is a square matrix ``W: [d, d]`` acting on column vectors, so the
+    mapped source embeddings are ``X @ W.T`` (see :func:`apply_mapping`).
+
+Sources: Conneau et al. 2018 ("Word translation without parallel data"), Sec. 2-3,
+for the identity init and the orthogonality update; Cisse et al. 2017 (Parseval
+networks) for the update rule itself.
+"""
+
+from typing import Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+__all__ = ["init_mapping", "orthogonalize", "apply_mapping", "Discriminator"]
+
+
+def init_mapping(dim: int, dtype=jnp.float32) -> jax.Array:
+  """Identity initialisation of the mapping, ``[dim, dim]``."""
+  return jnp.eye(dim, dtype=dtype)
+
+
+def orthogonalize(w: jax.Array, beta: float) -> jax.Array:
+  """One step of ``W <- (1 + b) W - b (W W^T) W``; returns a new matrix.
+
+  With a small ``beta`` (1e-3 in Conneau et al.) this pulls ``W`` towards the
+  orthogonal manifold after each gradient step without an SVD.
+  """
+  if beta <= 0:
+    return w
+  return (1.0 + beta) * w - beta * (w @ w.T) @ w
+
+
+def apply_mapping(w: jax.Array, x: jax.Array) -> jax.Array:
+  """Maps source rows ``x: [n, d]`` into the target space, ``[n, d]``."""
+  return x @ w.T
+
+
+class Discriminator(nn.Module):
+  """MLP critic: input dropout, ``n_layers`` x ``hidden`` LeakyReLU, one logit.
+
+  Returns raw logits (no sigmoid): the vanilla GAN loss applies the sigmoid
+  inside a numerically stable cross-entropy, Wasserstein critics use the logit as
+  the score directly.
+
+  Attributes:
+    hidden: width of each hidden layer (2048 in Conneau et al.).
+    n_layers: number of hidden layers (2).
+    input_dropout: dropout rate on the input (0.1); makes the critic noisy so
+      that it cannot memorise individual words.
+    leaky_slope: negative slope of the LeakyReLU (0.2).
+    layer_norm: LayerNorm after each hidden linear layer (recommended for
+      gradient-penalty critics, where BatchNorm would break the per-sample
+      penalty; Gulrajani et al. 2017, Sec. 4).
+  """
+
+  hidden: int = 2048
+  n_layers: int = 2
+  input_dropout: float = 0.1
+  leaky_slope: float = 0.2
+  layer_norm: bool = False
+
+  @nn.compact
+  def __call__(self, x: jax.Array, *, deterministic: bool = True,
+               return_features: bool = False):
+    """Scores a batch.
+
+    Args:
+      x: ``[b, d]`` inputs.
+      deterministic: disables dropout when True; when False a ``'dropout'`` RNG
+        must be passed to ``apply``.
+      return_features: also return the last hidden activations ``[b, hidden]``
+        (used by the CT-GAN consistency term).
+
+    Returns:
+      logits ``[b]``, or ``(logits, features)`` when ``return_features``.
+    """
+    h = nn.Dropout(rate=self.input_dropout, deterministic=deterministic)(x)
+    for i in range(self.n_layers):
+      h = nn.Dense(self.hidden, name=f"dense_{i}")(h)
+      if self.layer_norm:
+        h = nn.LayerNorm(name=f"norm_{i}")(h)
+      h = nn.leaky_relu(h, negative_slope=self.leaky_slope)
+    features: Optional[jax.Array] = h
+    logits = nn.Dense(1, name="out")(h)[..., 0]
+    if return_features:
+      return logits, features
+    return logits
