@@ -6,11 +6,17 @@ one entry below.
 
 from typing import Callable, Dict
 
+from bdi_jax.objectives import ctgan
 from bdi_jax.objectives import gan
+from bdi_jax.objectives import wgan
+from bdi_jax.objectives import wgangp
 from bdi_jax.objectives.base import Objective
 
 REGISTRY: Dict[str, Callable[..., Objective]] = {
     "gan": gan.make,
+    "wgan": wgan.make,
+    "wgangp": wgangp.make,
+    "ctgan": ctgan.make,
 }
 
 

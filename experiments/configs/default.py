@@ -1,0 +1,91 @@
+"""Base configuration: every field, with the MUSE defaults where they exist.
+
+Named configs (see registry.py) start from this one and change a few fields.
+Run: ``python -m experiments.run --config=gan_synthetic``.
+"""
+
+import ml_collections
+
+
+def get_config() -> ml_collections.ConfigDict:
+  config = ml_collections.ConfigDict()
+  config.name = "default"  # Set by the registry to the config's name.
+  # Objective name in bdi_jax.objectives.REGISTRY, or "procrustes" (supervised:
+  # a training dictionary replaces the adversarial phase).
+  config.method = "gan"
+  config.seed = 0  # Seed of the first run; seed + i for the others.
+  config.n_seeds = 1  # Independent runs trained at once (vmapped).
+  config.progress = True  # Progress bars and per-epoch lines on stderr.
+
+  data = config.data = ml_collections.ConfigDict()
+  data.kind = "synthetic"  # "files" (paths below) or "synthetic" (generated).
+  data.src_lang = "src"
+  data.tgt_lang = "tgt"
+  # Paths relative to the data root ($BDI_DATA_DIR, else ~/.cache/bdi-jax).
+  data.src_emb = ""
+  data.tgt_emb = ""
+  data.test_dict = ""  # Gold dictionary for P@k ("" = no evaluation).
+  data.train_dict = ""  # Supervised methods only.
+  data.train_exclude_test = True  # Drop test source words from train_dict.
+  data.max_vocab = 200000  # Keep this many most frequent words (0 = all).
+  data.normalize = ""  # Comma-separated: "center", "renorm" (applied in order).
+  syn = data.synthetic = ml_collections.ConfigDict()
+  syn.seed = 0  # Seed of the generated languages (not of training).
+  syn.n_concepts = 6000
+  syn.dim = 50
+  syn.n_clusters = 60
+  syn.keep_fraction = 0.85  # Each language has ~85% of the concepts.
+  syn.noise = 0.2
+  syn.spectrum_decay = 0.06
+  syn.n_train = 2000
+  syn.n_test = 1500
+
+  model = config.model = ml_collections.ConfigDict()
+  model.hidden = 2048  # Discriminator width (Conneau et al.: 2 x 2048).
+  model.n_layers = 2
+  model.input_dropout = 0.1
+  model.leaky_slope = 0.2
+  model.layer_norm = False  # On for the Wasserstein critics.
+
+  objective = config.objective = ml_collections.ConfigDict()
+  objective.smoothing = 0.1  # gan: label smoothing.
+  objective.non_saturating = True  # gan: flipped-label generator loss.
+  objective.clip = 0.25  # wgan: weight clipping to [-clip, clip].
+  objective.gp_lambda = 0.5  # wgangp / ctgan: gradient-penalty weight.
+  objective.ct_lambda = 2.0  # ctgan: consistency-term weight.
+  objective.ct_margin = 0.2  # ctgan: M'.
+  objective.ct_feature_weight = 0.1  # ctgan: weight of the feature distance.
+
+  t = config.train = ml_collections.ConfigDict()
+  t.batch_size = 32
+  t.dis_steps = 5  # Critic updates per mapping update.
+  t.dis_most_frequent = 75000  # Critic samples from these words (0 = all).
+  t.map_beta = 0.001  # Orthogonalisation strength.
+  t.map_optimizer = "sgd"
+  t.map_lr = 0.1
+  t.map_optimizer_kwargs = ml_collections.ConfigDict()
+  t.dis_optimizer = "sgd"
+  t.dis_lr = 0.1
+  t.dis_optimizer_kwargs = ml_collections.ConfigDict()
+  t.n_epochs = 5
+  t.epoch_size = 1000000  # Samples per epoch (iterations x batch_size).
+  t.lr_decay = 0.98  # Mapping lr multiplied by this every epoch.
+  t.min_lr = 1e-6
+  t.lr_shrink = 0.5  # Extra factor when the criterion drops (1 = never).
+  t.chunk_steps = 250  # Iterations fused per compiled call (logging unit).
+  t.noise_std = 0.0  # Instance noise std at the start (0 = off) ...
+  t.noise_anneal_steps = 10000  # ... annealed to 0 over this many iterations.
+
+  r = config.refine = ml_collections.ConfigDict()
+  r.n_rounds = 5
+  r.method = "csls"  # Retrieval for dictionary induction.
+  r.mode = "S2T&T2S"  # "S2T", "T2S", "S2T|T2S" or "S2T&T2S".
+  r.max_rank = 15000  # Only this many most frequent words of each side.
+
+  e = config.eval = ml_collections.ConfigDict()
+  e.methods = ("nn", "csls")
+  e.ks = (1, 5, 10)
+  e.csls_k = 10
+  e.criterion_words = 10000  # Most frequent source words in the criterion.
+  e.batch_size = 0  # Retrieval chunk (queries); 0 = chosen from memory.
+  return config

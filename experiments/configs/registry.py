@@ -1,0 +1,150 @@
+"""Every named configuration, built from three small tables.
+
+A name is ``{method}_{dataset}``, e.g. ``wgangp_en_zh``. The names are *enumerated*
+from :data:`METHODS` x :data:`DATASETS` into :data:`CONFIGS`, so a name is
+looked up, never parsed. ml_collections loads one with
+``--config=experiments/configs/registry.py:NAME``; ``experiments.run`` accepts the
+bare ``--config=NAME``.
+"""
+
+import functools
+from typing import Callable, Dict
+
+import ml_collections
+
+from experiments.configs import default
+
+# --- datasets: paths relative to the data root ------------------------------
+
+def _ubilexat(src: str, tgt: str, test: str) -> Callable:
+  def apply(c):
+    pair = f"{src}-{tgt}"
+    c.data.kind = "files"
+    c.data.src_lang, c.data.tgt_lang = src, tgt
+    c.data.src_emb = f"ubilexat/{pair}/word2vec.{src}"
+    c.data.tgt_emb = f"ubilexat/{pair}/word2vec.{tgt}"
+    c.data.test_dict = f"ubilexat/{pair}/{test}"
+    # Supervised baseline: MUSE's full pair list minus every test source word.
+    c.data.train_dict = f"muse-dictionaries/{src}-{tgt}.txt"
+    c.data.max_vocab = 0
+  return apply
+
+
+def _ubilexat_en_en(c):
+  # Two independently trained English spaces (the en side of the es-en and of
+  # the zh-en corpora): the easiest real pair, a sanity check for a method.
+  c.data.kind = "files"
+  c.data.src_lang, c.data.tgt_lang = "en", "en"
+  c.data.src_emb = "ubilexat/es-en/word2vec.en"
+  c.data.tgt_emb = "ubilexat/zh-en/word2vec.en"
+  c.data.test_dict = "muse-dictionaries/en-en.5000-6500.txt"
+  c.data.train_dict = "muse-dictionaries/en-en.0-5000.txt"
+  c.data.max_vocab = 0
+
+
+def _fasttext_wiki(src: str, tgt: str) -> Callable:
+  # Full fastText wiki vectors (Bojanowski et al. 2017), fetched by the user:
+  #   python -m bdi_jax.data.download --fasttext en,XX --muse en-XX
+  def apply(c):
+    c.data.kind = "files"
+    c.data.src_lang, c.data.tgt_lang = src, tgt
+    c.data.src_emb = f"fasttext-wiki/wiki.{src}.vec"
+    c.data.tgt_emb = f"fasttext-wiki/wiki.{tgt}.vec"
+    c.data.test_dict = f"muse-dictionaries/{src}-{tgt}.5000-6500.txt"
+    c.data.train_dict = f"muse-dictionaries/{src}-{tgt}.0-5000.txt"
+    c.data.max_vocab = 200000
+  return apply
+
+
+def _synthetic(c):
+  c.data.kind = "synthetic"
+  c.data.src_lang, c.data.tgt_lang = "syn-src", "syn-tgt"
+
+
+DATASETS: Dict[str, Callable] = {
+    "synthetic": _synthetic,
+    "es_en": _ubilexat("es", "en", "zhang2017acl.es-en.test.txt"),
+    "zh_en": _ubilexat("zh", "en", "zh-en.ldc.txt"),
+    "en_en": _ubilexat_en_en,
+    **{f"en_{t}": _fasttext_wiki("en", t)
+       for t in ("es", "et", "el", "fi", "hu", "tr", "pl", "zh")},
+}
+
+# --- methods: objective + its optimiser / schedule defaults ------------------
+
+def _gan(c):
+  c.method = "gan"
+
+
+def _wasserstein(name: str, optimizer: str, optimizer_kwargs: dict) -> Callable:
+  def apply(c):
+    c.method = name
+    c.model.layer_norm = True
+    for side in ("map", "dis"):
+      c.train[f"{side}_optimizer"] = optimizer
+      c.train[f"{side}_lr"] = 5e-4
+      c.train[f"{side}_optimizer_kwargs"] = ml_collections.ConfigDict(
+          optimizer_kwargs)
+    # Adaptive optimisers: no decay, and no shrink on a criterion drop (a
+    # Wasserstein critic's estimate is meaningful, its noise is not a signal
+    # to slow down).
+    c.train.lr_decay = 1.0
+    c.train.lr_shrink = 1.0
+  return apply
+
+
+def _procrustes(c):
+  c.method = "procrustes"
+
+
+METHODS: Dict[str, Callable] = {
+    "gan": _gan,
+    "wgan": _wasserstein("wgan", "rmsprop", {}),
+    # Adam betas of Gulrajani et al. 2017 (0.5, 0.9).
+    "wgangp": _wasserstein("wgangp", "adam", {"b1": 0.5, "b2": 0.9}),
+    "ctgan": _wasserstein("ctgan", "adam", {"b1": 0.5, "b2": 0.9}),
+    "procrustes": _procrustes,
+}
+
+# --- per-experiment tuning, applied last ------------------------------------
+
+def _small_vocab_schedule(c):
+  # UBiLexAT vocabularies hold 3-7k words: shorter epochs so that the
+  # criterion is checked (and the lr schedule reacts) more often.
+  c.train.epoch_size = 100000
+  c.train.dis_most_frequent = 0
+
+
+TUNING: Dict[str, Callable] = {
+    **{f"{m}_{d}": _small_vocab_schedule
+       for m in METHODS for d in ("es_en", "zh_en", "en_en")},
+}
+
+
+def _build(method: str, dataset: str) -> ml_collections.ConfigDict:
+  c = default.get_config()
+  name = f"{method}_{dataset}"
+  c.name = name
+  DATASETS[dataset](c)
+  METHODS[method](c)
+  if name in TUNING:
+    TUNING[name](c)
+  return c
+
+
+CONFIGS: Dict[str, Callable[[], ml_collections.ConfigDict]] = {
+    f"{m}_{d}": functools.partial(_build, m, d)
+    for m in METHODS for d in DATASETS
+}
+
+
+def get_config(name: str = "gan_synthetic") -> ml_collections.ConfigDict:
+  """ml_collections entry point: ``registry.py:NAME``."""
+  try:
+    return CONFIGS[name]()
+  except KeyError:
+    import difflib  # pylint: disable=g-import-not-at-top
+    close = difflib.get_close_matches(name, CONFIGS, n=3)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise ValueError(f"Unknown config {name!r}.{hint} Known configs: "
+                     f"{', '.join(sorted(CONFIGS))}") from None

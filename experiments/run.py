@@ -1,0 +1,103 @@
+r"""Command line: the only module that reads flags.
+
+  python -m experiments.run --config=gan_es_en --workdir=runs/gan_es_en
+  python -m experiments.run --config=wgangp_en_zh --config.n_seeds=4
+  python -m experiments.run --list_configs
+
+``--config`` takes a registered name (see ``--list_configs``) or a path to a
+config file with ``get_config()``; ``--config.FIELD=VALUE`` overrides a field.
+"""
+
+import datetime
+import os
+import pathlib
+import sys
+
+from absl import app
+from absl import logging
+from absl import flags
+from ml_collections import config_flags
+
+from experiments.configs import registry
+
+REGISTRY_FILE = pathlib.Path(registry.__file__).resolve()
+DEFAULT_CONFIG = "gan_synthetic"
+
+_CONFIG = config_flags.DEFINE_config_file(
+    "config", f"{REGISTRY_FILE}:{DEFAULT_CONFIG}",
+    "A registered config name (e.g. gan_es_en) or a config file path.",
+    lock_config=True)
+_WORKDIR = flags.DEFINE_string(
+    "workdir", None, "Output folder (default: runs/<config>/<date-time>).")
+_OVERWRITE = flags.DEFINE_bool(
+    "overwrite", False, "Replace results already in --workdir.")
+_LIST = flags.DEFINE_bool("list_configs", False, "Print the config names.")
+_DISTRIBUTED = flags.DEFINE_bool(
+    "distributed", False,
+    "Call jax.distributed.initialize() first (multi-host; the coordinator is "
+    "taken from the flags below or detected from the cluster environment).")
+_COORDINATOR = flags.DEFINE_string("coordinator_address", None,
+                                   "host:port of process 0 (multi-host).")
+_NUM_PROCESSES = flags.DEFINE_integer("num_processes", None,
+                                      "Number of processes (multi-host).")
+_PROCESS_ID = flags.DEFINE_integer("process_id", None,
+                                   "This process's index (multi-host).")
+
+
+def resolve_config_argv(argv):
+  """Rewrites ``--config=NAME`` to the registry file, so bare names work.
+
+  Exits with a clear message (and close matches) for an unknown name.
+  """
+  out = list(argv)
+  for i, arg in enumerate(out):
+    if arg.startswith("--config="):
+      value, prefix = arg[len("--config="):], "--config="
+    elif arg == "--config" and i + 1 < len(out):
+      value, prefix, i = out[i + 1], "", i + 1
+    else:
+      continue
+    spec = value.split(":", 1)[0]
+    if spec.endswith(".py") or os.sep in spec:
+      return out  # A path: ml_collections handles it (and its errors).
+    try:
+      registry.get_config(value)
+    except ValueError as e:
+      sys.exit(f"error: {e}")
+    out[i] = f"{prefix}{REGISTRY_FILE}:{value}"
+    return out
+  return out
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)  # JAX's backend probing is noise.
+  if _LIST.value:
+    print("\n".join(sorted(registry.CONFIGS)))
+    return
+  if _DISTRIBUTED.value:
+    import jax  # pylint: disable=g-import-not-at-top
+    jax.distributed.initialize(
+        coordinator_address=_COORDINATOR.value,
+        num_processes=_NUM_PROCESSES.value, process_id=_PROCESS_ID.value)
+
+  # Imported here so that --help and --list_configs do not start JAX.
+  from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top
+  from bdi_jax.data import tasks  # pylint: disable=g-import-not-at-top
+
+  config = _CONFIG.value
+  workdir = _WORKDIR.value or os.path.join(
+      "runs", config.name, datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
+  try:
+    summary = pipeline.train_and_evaluate(config, workdir,
+                                          overwrite=_OVERWRITE.value)
+  except (tasks.MissingDataError, FileExistsError) as e:
+    sys.exit(f"error: {e}")
+  print(pipeline.format_report(summary))
+  print(f"outputs in {workdir}")
+
+
+if __name__ == "__main__":
+  sys.argv = resolve_config_argv(sys.argv)
+  app.run(main)

@@ -1,0 +1,355 @@
+"""Tests for the adversarial objectives, their registry and instance noise."""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import pytest
+
+from bdi_jax import models
+from bdi_jax.objectives import REGISTRY
+from bdi_jax.objectives import base
+from bdi_jax.objectives import ctgan
+from bdi_jax.objectives import gan
+from bdi_jax.objectives import get_objective
+from bdi_jax.objectives import noise
+from bdi_jax.objectives import wgan
+from bdi_jax.objectives import wgangp
+
+OBJECTIVES = ("gan", "wgan", "wgangp", "ctgan")
+B, D, H = 7, 5, 9  # Odd, unequal sizes catch axis mix-ups.
+
+
+def make_critic(module):
+  """``critic(params, x, key)`` adapter for a Flax module (as in training)."""
+
+  def critic(params, x, key):
+    if key is None:
+      return module.apply({"params": params}, x, deterministic=True,
+                          return_features=True)
+    return module.apply({"params": params}, x, deterministic=False,
+                        return_features=True, rngs={"dropout": key})
+
+  return critic
+
+
+def linear_critic(params, x, key):
+  del key
+  return x @ params["w"], x
+
+
+@functools.lru_cache(maxsize=None)  # Arrays are immutable; init once.
+def setup(input_dropout=0.2, layer_norm=False, seed=0, dtype=jnp.float32):
+  module = models.Discriminator(hidden=H, n_layers=2,
+                                input_dropout=input_dropout,
+                                layer_norm=layer_norm)
+  k_init, k_real, k_fake = jax.random.split(jax.random.key(seed), 3)
+  params = module.init(k_init, jnp.zeros((1, D), dtype))["params"]
+  params = jax.tree.map(lambda p: p.astype(dtype), params)
+  real = jax.random.normal(k_real, (B, D), dtype) + 1.0
+  fake = jax.random.normal(k_fake, (B, D), dtype)
+  return make_critic(module), params, real, fake
+
+
+def objective(name, **fields):
+  return get_objective(name, ml_collections.ConfigDict(fields))
+
+
+# ------------------------------------------------------------------ registry
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_registry_returns_each_objective(name):
+  obj = objective(name)
+  assert isinstance(obj, base.Objective)
+  assert obj.name == name
+  assert name in REGISTRY
+
+
+def test_registry_rejects_unknown_names():
+  with pytest.raises(ValueError, match="Unknown objective"):
+    objective("wgan-gp")
+
+
+# ------------------------------------------------------------ shared contract
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_losses_are_finite_scalars(name):
+  critic, params, real, fake = setup()
+  obj = objective(name)
+
+  @jax.jit
+  def run(p, r, f, key):
+    stochastic = obj.critic_loss(critic, p, r, f, key)
+    deterministic = obj.critic_loss(critic, p, r, f, None)
+    generator = obj.generator_loss(critic, p, f, key)
+    # The generator's gradient flows through ``fake``.
+    g = jax.grad(lambda ff: obj.generator_loss(critic, p, ff, key)[0])(f)
+    return stochastic, deterministic, generator, g
+
+  stochastic, deterministic, generator, g = run(params, real, fake,
+                                                jax.random.key(1))
+  for loss, metrics in (stochastic, deterministic):
+    assert loss.shape == () and np.isfinite(loss)
+    assert all(v.shape == () for v in metrics.values())
+    np.testing.assert_allclose(metrics["critic_loss"], loss, rtol=1e-6)
+  assert set(stochastic[1]) == set(deterministic[1])
+  assert generator[0].shape == () and np.isfinite(generator[0])
+  assert "generator_loss" in generator[1]
+  assert g.shape == fake.shape and np.any(np.asarray(g) != 0)
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_critic_loss_falls_when_real_scores_rise(name):
+  critic, params, real, fake = setup()
+  obj = objective(name)
+
+  def loss(shift):
+    """Critic loss with ``shift[0]`` added to real and ``shift[1]`` to fake."""
+
+    def shifted_critic(p, x, key):
+      scores, features = critic(p, x, key)
+      # Membership is piecewise constant in x, so it adds nothing to input
+      # gradients (the penalty) and cancels in the consistency term.
+      is_real = jnp.any(jnp.all(x[:, None, :] == real[None], axis=-1), axis=-1)
+      return scores + jnp.where(is_real, shift[0], shift[1]), features
+
+    return obj.critic_loss(shifted_critic, params, real, fake,
+                           jax.random.key(2))[0]
+
+  grad_real, grad_fake = jax.jit(jax.grad(loss))(jnp.zeros(2))
+  assert grad_real < 0 and grad_fake > 0, (grad_real, grad_fake)
+
+
+@pytest.mark.parametrize("name", OBJECTIVES)
+def test_generator_loss_falls_when_fake_scores_rise(name):
+  critic, params, _, fake = setup()
+  obj = objective(name)
+
+  def loss(shift):
+    shifted = lambda p, x, k: jax.tree.map(  # noqa: E731
+        lambda a, b: a + b, critic(p, x, k), (shift, 0.0))
+    return obj.generator_loss(shifted, params, fake, jax.random.key(3))[0]
+
+  assert jax.jit(jax.grad(loss))(0.0) < 0
+
+
+# ------------------------------------------------------------------ vanilla
+def test_gan_critic_loss_matches_numpy_bce():
+  rng = np.random.default_rng(0)
+  params = {"w": jnp.asarray(rng.normal(size=D), jnp.float32)}
+  real = jnp.asarray(rng.normal(size=(B, D)), jnp.float32)
+  fake = jnp.asarray(rng.normal(size=(B + 2, D)), jnp.float32)
+  s = 0.1
+  loss, _ = gan.critic_loss(linear_critic, params, real, fake, None, smoothing=s)
+
+  def bce(logits, y):
+    p = 1.0 / (1.0 + np.exp(-logits))
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+  w = np.asarray(params["w"], np.float64)
+  lr, lf = np.asarray(real, np.float64) @ w, np.asarray(fake, np.float64) @ w
+  expected = 0.5 * (bce(lr, 1 - s).mean() + bce(lf, s).mean())
+  np.testing.assert_allclose(loss, expected, rtol=1e-5)
+
+
+# --------------------------------------------------------------------- wgan
+def test_wgan_w_estimate_is_mean_real_minus_mean_fake():
+  rng = np.random.default_rng(1)
+  params = {"w": jnp.asarray(rng.normal(size=D), jnp.float32)}
+  real = jnp.asarray(rng.normal(size=(B, D)), jnp.float32)
+  fake = jnp.asarray(rng.normal(size=(B - 3, D)), jnp.float32)  # b != b'.
+  loss, metrics = wgan.critic_loss(linear_critic, params, real, fake, None)
+  w = np.asarray(params["w"])
+  expected = (np.asarray(real) @ w).mean() - (np.asarray(fake) @ w).mean()
+  np.testing.assert_allclose(metrics["w_estimate"], expected, rtol=1e-5)
+  np.testing.assert_allclose(loss, -expected, rtol=1e-5)
+  g_loss, _ = wgan.generator_loss(linear_critic, params, fake, None)
+  np.testing.assert_allclose(g_loss, -(np.asarray(fake) @ w).mean(), rtol=1e-5)
+
+
+def test_weight_clipping_boxes_weights_and_keeps_in_range_ones():
+  _, params, _, _ = setup()
+  params = jax.tree.map(lambda p: 3.0 * p + 0.1, params)
+  c = 0.25
+  clipped = objective("wgan", clip=c).project(params)
+  assert jax.tree.structure(clipped) == jax.tree.structure(params)
+  n_inside = n_outside = 0
+  for before, after in zip(jax.tree.leaves(params), jax.tree.leaves(clipped)):
+    before, after = np.asarray(before), np.asarray(after)
+    assert np.all(np.abs(after) <= c)
+    inside = np.abs(before) <= c
+    np.testing.assert_array_equal(after[inside], before[inside])
+    np.testing.assert_array_equal(after[~inside], c * np.sign(before[~inside]))
+    n_inside += inside.sum()
+    n_outside += (~inside).sum()
+  assert n_inside > 0 and n_outside > 0  # Both branches were exercised.
+  # Idempotent: a projection.
+  for a, b in zip(jax.tree.leaves(clipped),
+                  jax.tree.leaves(wgan.clip_weights(clipped, c))):
+    np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("name", ("gan", "wgangp", "ctgan"))
+def test_other_objectives_do_not_project(name):
+  _, params, _, _ = setup()
+  assert objective(name).project(params) is params
+
+
+# ------------------------------------------------------------------- wgangp
+def test_gradient_penalty_matches_finite_differences():
+  with jax.enable_x64(True):
+    critic, params, real, fake = setup(input_dropout=0.3, layer_norm=True,
+                                       dtype=jnp.float64)
+    # With a key: random eps and a dropout mask, both rebuilt below.
+    key = jax.random.key(4)
+    gp, metrics = jax.jit(lambda k: wgangp.gradient_penalty(
+        critic, params, real, fake, k))(key)
+    # Rebuild the documented interpolates and dropout key.
+    eps_key, dropout_key = jax.random.split(key)
+    eps = jax.random.uniform(eps_key, (B, 1), jnp.float64)
+    x_hat = np.asarray(eps * real + (1 - eps) * fake)
+    score = jax.jit(lambda x: critic(params, x, dropout_key)[0])
+    h = 1e-6
+    grads = np.zeros((B, D))
+    for i in range(B):
+      for j in range(D):
+        up, down = x_hat.copy(), x_hat.copy()
+        up[i, j] += h
+        down[i, j] -= h
+        diff = np.asarray(score(up)) - np.asarray(score(down))
+        grads[i, j] = diff[i] / (2 * h)
+    norms = np.linalg.norm(grads, axis=-1)
+    assert gp.dtype == jnp.float64
+    np.testing.assert_allclose(metrics["grad_norm"], norms.mean(), rtol=1e-6)
+    np.testing.assert_allclose(gp, np.mean((norms - 1.0) ** 2), rtol=1e-5,
+                               atol=1e-9)
+
+
+def test_gradient_penalty_is_zero_for_unit_linear_critic():
+  _, _, real, fake = setup()
+  w = jax.random.normal(jax.random.key(5), (D,))
+  penalty = jax.jit(lambda p, k: wgangp.gradient_penalty(
+      linear_critic, p, real, fake, k))
+  for scale, expected in ((1.0, 0.0), (2.0, 1.0), (0.0, 1.0)):
+    params = {"w": scale * w / jnp.linalg.norm(w)}
+    for key in (jax.random.key(6), None):
+      gp, metrics = penalty(params, key)
+      np.testing.assert_allclose(gp, expected, atol=1e-6)
+      np.testing.assert_allclose(metrics["grad_norm"], scale, atol=1e-6)
+  # The zero-gradient case (scale 0) has a finite parameter gradient.
+  g = jax.jit(jax.grad(lambda p: penalty(p, None)[0]))({"w": jnp.zeros(D)})
+  assert np.all(np.isfinite(np.asarray(g["w"])))
+
+
+def test_wgangp_loss_is_wgan_plus_weighted_penalty():
+  critic, params, real, fake = setup()
+
+  @jax.jit
+  def run(key):
+    loss, metrics = wgangp.critic_loss(critic, params, real, fake, key,
+                                       gp_lambda=3.0)
+    score_key, gp_key = jax.random.split(key)
+    w_loss, _ = wgan.critic_loss(critic, params, real, fake, score_key)
+    gp, _ = wgangp.gradient_penalty(critic, params, real, fake, gp_key)
+    return loss, metrics, w_loss, gp
+
+  loss, metrics, w_loss, gp = run(jax.random.key(7))
+  np.testing.assert_allclose(loss, w_loss + 3.0 * gp, rtol=1e-6)
+  assert {"w_estimate", "gp", "grad_norm"} <= set(metrics)
+
+
+# -------------------------------------------------------------------- ctgan
+def test_consistency_term_is_positive_with_dropout():
+  critic, params, real, _ = setup(input_dropout=0.5)
+  ct, metrics = ctgan.consistency_term(critic, params, 5.0 * real,
+                                       jax.random.key(8), margin=0.0)
+  assert ct > 0
+  assert metrics["ct_score_dist"] > 0 and metrics["ct_feature_dist"] > 0
+
+
+def test_consistency_term_is_zero_without_dropout():
+  key = jax.random.key(9)
+  # No dropout at all.
+  critic, params, real, _ = setup(input_dropout=0.0)
+  ct, metrics = ctgan.consistency_term(critic, params, real, key, margin=0.0)
+  assert float(ct) == 0.0 and float(metrics["ct_score_dist"]) == 0.0
+  # Dropout, but both passes forced onto the same key: identical masks.
+  critic, params, real, _ = setup(input_dropout=0.5)
+  same_key = lambda p, x, k: critic(p, x, key)  # noqa: E731
+  ct, _ = ctgan.consistency_term(same_key, params, real, key, margin=0.0)
+  assert float(ct) == 0.0
+  # Deterministic loss: no dropout, so no consistency penalty.
+  _, metrics = ctgan.critic_loss(critic, params, real, real + 1.0, None)
+  assert float(metrics["ct"]) == 0.0
+
+
+def test_consistency_term_passes_use_different_keys():
+  seen = []
+
+  def spy_critic(p, x, key):
+    seen.append(key)
+    mask = jax.random.bernoulli(key, 0.5, x.shape)
+    return p * jnp.sum(x * mask, axis=-1), x * mask
+
+  x = jnp.ones((B, D))
+  ctgan.consistency_term(spy_critic, jnp.ones(()), x, jax.random.key(10))
+  assert len(seen) == 2 and seen[0] is not None
+  assert not np.array_equal(jax.random.key_data(seen[0]),
+                            jax.random.key_data(seen[1]))
+  masks = [np.asarray(jax.random.bernoulli(k, 0.5, x.shape)) for k in seen]
+  assert not np.array_equal(*masks)
+
+
+def test_ctgan_loss_adds_weighted_terms():
+  critic, params, real, fake = setup(input_dropout=0.5)
+  kw = dict(gp_lambda=0.5, ct_lambda=2.0, ct_margin=0.0, ct_feature_weight=0.1)
+
+  @jax.jit
+  def run(key):
+    loss, metrics = ctgan.critic_loss(critic, params, real, fake, key, **kw)
+    score_key, gp_key, ct_key = jax.random.split(key, 3)
+    w_loss, _ = wgan.critic_loss(critic, params, real, fake, score_key)
+    gp, _ = wgangp.gradient_penalty(critic, params, real, fake, gp_key)
+    ct, _ = ctgan.consistency_term(critic, params, real, ct_key, margin=0.0)
+    return loss, metrics, w_loss, gp, ct
+
+  loss, metrics, w_loss, gp, ct = run(jax.random.key(11))
+  np.testing.assert_allclose(loss, w_loss + 0.5 * gp + 2.0 * ct, rtol=1e-6)
+  assert metrics["ct"] > 0
+  assert {"w_estimate", "gp", "grad_norm", "ct"} <= set(metrics)
+
+
+def test_ctgan_config_fields_are_bound():
+  critic, params, real, fake = setup(input_dropout=0.5)
+  key = jax.random.key(12)
+  fields = dict(gp_lambda=1.5, ct_lambda=3.0, ct_margin=0.05,
+                ct_feature_weight=0.2)
+  loss, _ = objective("ctgan", **fields).critic_loss(critic, params, real,
+                                                     fake, key)
+  expected, _ = ctgan.critic_loss(
+      critic, params, real, fake, key, gp_lambda=1.5, ct_lambda=3.0,
+      ct_margin=0.05, ct_feature_weight=0.2)
+  np.testing.assert_allclose(loss, expected, rtol=1e-6)
+
+
+# ------------------------------------------------------------ instance noise
+def test_instance_noise_std_anneals_linearly_to_zero():
+  std = jax.jit(lambda s: noise.instance_noise_std(s, 0.4, 100))
+  for step, expected in ((0, 0.4), (25, 0.3), (50, 0.2), (100, 0.0),
+                         (250, 0.0)):
+    np.testing.assert_allclose(std(jnp.int32(step)), expected, atol=1e-7)
+  assert float(noise.instance_noise_std(5, 0.4, 0)) == 0.0
+
+
+def test_instance_noise_is_independent_between_real_and_fake():
+  zeros = jnp.zeros((4001, D))
+  real, fake = noise.add_instance_noise(jax.random.key(13), zeros, zeros, 0.3)
+  real, fake = np.asarray(real).ravel(), np.asarray(fake).ravel()
+  assert not np.allclose(real, fake)
+  assert abs(np.corrcoef(real, fake)[0, 1]) < 0.05
+  np.testing.assert_allclose(real.std(), 0.3, rtol=0.05)
+  np.testing.assert_allclose(fake.std(), 0.3, rtol=0.05)
+  x = jnp.ones((B, D))
+  same_r, same_f = noise.add_instance_noise(jax.random.key(14), x, 2 * x, 0.0)
+  np.testing.assert_array_equal(same_r, x)
+  np.testing.assert_array_equal(same_f, 2 * x)
