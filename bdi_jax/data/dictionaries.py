@@ -5,8 +5,9 @@ lower-case while some gold lexicons are not (e.g. ``forma Host`` in the
 UBiLexAT es-en test set).
 """
 
+import os
 import pathlib
-from typing import Dict, List, NamedTuple, Set, Tuple
+from typing import Dict, List, NamedTuple, Set, Tuple, Union
 
 import numpy as np
 
@@ -81,7 +82,8 @@ def _lookup(word: str, word_to_index: Dict[str, int]) -> int:
   return index
 
 
-def load_dictionary(path, src_word_to_index: Dict[str, int],
+def load_dictionary(path: Union[str, os.PathLike],
+                    src_word_to_index: Dict[str, int],
                     tgt_word_to_index: Dict[str, int]) -> Dictionary:
   """Reads ``src tgt`` lines and keeps the pairs both vocabularies contain.
 
