@@ -48,6 +48,9 @@ class StepConfig(NamedTuple):
   map_beta: float = 0.001
   noise_std: float = 0.0  # Instance noise at step 0, annealed linearly ...
   noise_anneal_steps: int = 1  # ... to zero over this many iterations.
+  # The mapping update scores fakes with the critic in inference mode (no
+  # dropout), as Conneau et al. do; True samples a dropout mask there too.
+  generator_dropout: bool = False
 
 
 class TrainState(flax.struct.PyTreeNode):
@@ -182,7 +185,8 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
     fake = models.apply_mapping(w, src_batch)
     if config.noise_std > 0:
       fake = fake + noise_std * jax.random.normal(k_noise, fake.shape, fake.dtype)
-    return objective.generator_loss(critic, dis_params, fake, k_loss)
+    return objective.generator_loss(
+        critic, dis_params, fake, k_loss if config.generator_dropout else None)
 
   (_, gen_metrics), grad_w = jax.value_and_grad(map_loss, has_aux=True)(
       state.mapping)

@@ -23,6 +23,6 @@ def shared_data() -> pathlib.Path:
   explicit = os.environ.get("BDI_DATA_DIR")
   root = pathlib.Path(explicit).expanduser() if explicit else _DEFAULT_DATA
   if not root.is_dir():
-    pytest.skip(f"real data not found at {root}; set BDI_DATA_DIR=/path/to/data "
-                "(CI points it at ../shared/data)")
+    pytest.skip(f"real data not found at {root}; set "
+                "BDI_DATA_DIR=/path/to/data (CI points it at ../shared/data)")
   return root

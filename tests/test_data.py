@@ -318,7 +318,8 @@ def test_load_dictionary_errors(tmp_path):
     load_dictionary(path, {"a": 0, "b": 1, "c": 2}, vocab)
   message = str(info.value)
   assert message.startswith(f"{path}: ")
-  assert "2 pairs" in message and "3 source" in message and "2 target" in message
+  for part in ("2 pairs", "3 source", "2 target"):
+    assert part in message
   bad = tmp_path / "bad.txt"
   bad.write_bytes(b"a b\n\xff b\n")
   with pytest.raises(DictionaryFileError, match=r"bad\.txt:2: "):

@@ -1,4 +1,4 @@
-"""Fetches the data that is not shipped: fastText wiki vectors, MUSE dictionaries.
+"""Fetches the data that is not shipped: fastText vectors, MUSE dictionaries.
 
 Files land under the data root (:func:`bdi_jax.paths.data_root`):
 
@@ -38,8 +38,8 @@ __all__ = [
 
 FASTTEXT_WIKI_URL = (
     "https://dl.fbaipublicfiles.com/fasttext/vectors-wiki/wiki.{lang}.vec")
-MUSE_DICTIONARY_URL = (
-    "https://dl.fbaipublicfiles.com/arrival/dictionaries/{src}-{tgt}{suffix}.txt")
+MUSE_DICTIONARY_URL = ("https://dl.fbaipublicfiles.com/arrival/dictionaries/"
+                       "{src}-{tgt}{suffix}.txt")
 # Split name -> file-name suffix used by the MUSE release.
 MUSE_SPLITS = {"full": "", "train": ".0-5000", "test": ".5000-6500"}
 

@@ -1,0 +1,342 @@
+r"""Benchmark suite: prints markdown tables and writes one JSON report.
+
+  python -m benchmarks.run                       # everything (long: minutes)
+  python -m benchmarks.run --quick               # smoke run, < 1 minute
+  python -m benchmarks.run --only retrieval --vocab-sizes 200000
+  python -m benchmarks.run --only adversarial,seeds --json bench.json
+
+Sections (``--only``): ``adversarial`` (training throughput per batch size),
+``seeds`` (vmapped seeds), ``retrieval`` (CSLS context, criterion and
+evaluation per vocabulary size, each in a fresh process for its peak RSS),
+``refine`` (one refinement round) and ``end_to_end`` (a whole experiment on the
+real data). See benchmarks/README.md for the meaning of every column.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shlex
+import sys
+import time
+from typing import Any, Callable, Dict, List, Optional, Sequence
+
+from benchmarks import environment
+from benchmarks import isolated
+from benchmarks import tables
+
+SECTIONS = ("adversarial", "seeds", "retrieval", "refine", "end_to_end")
+
+# Reference throughput of MUSE's PyTorch code on a 2-core CPU like CI's
+# (300-d, 2 x 2048 discriminator, 5 critic steps), in samples/s by batch size.
+# Quoted, not measured here; only comparable on the same kind of machine.
+MUSE_REFERENCE_SAMPLES_PER_S = {32: 540, 128: 810, 512: 1000}
+
+# The 200k-word retrieval must fit a 6 GB machine.
+RSS_BUDGET_MB = 6 * 1024
+
+# Defaults of a full run, and what --quick replaces them with. An option given
+# on the command line wins over both.
+FULL = dict(batch_sizes=[32, 128, 512], seeds=[1, 4, 16],
+            vocab_sizes=[20000, 50000, 200000],
+            refine_vocab_sizes=[20000, 200000], dim=300, adv_vocab=20000,
+            hidden=2048, chunk_steps=50, min_chunks=3, min_seconds=10.0)
+QUICK = dict(batch_sizes=[32], seeds=[1, 2], vocab_sizes=[2000],
+             refine_vocab_sizes=[2000], dim=64, adv_vocab=2000, hidden=256,
+             chunk_steps=10, min_chunks=2, min_seconds=0.5)
+
+
+def _int_list(text: str) -> List[int]:
+  try:
+    values = [int(v) for v in text.split(",") if v.strip()]
+  except ValueError:
+    raise argparse.ArgumentTypeError(
+        f"expected comma-separated integers, got {text!r}") from None
+  if not values or min(values) < 1:
+    raise argparse.ArgumentTypeError(f"expected positive integers: {text!r}")
+  return values
+
+
+def _sections(text: str) -> List[str]:
+  names = [s.strip() for s in text.split(",") if s.strip()]
+  unknown = sorted(set(names) - set(SECTIONS))
+  if unknown:
+    raise argparse.ArgumentTypeError(
+        f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+  return names
+
+
+def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+  p = argparse.ArgumentParser(
+      prog="python -m benchmarks.run",
+      description="Throughput, retrieval, refinement and end-to-end benchmarks.",
+      formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+  p.add_argument("--only", type=_sections, default=list(SECTIONS),
+                 help=f"comma-separated sections (default: all of "
+                      f"{','.join(SECTIONS)})")
+  p.add_argument("--quick", action="store_true",
+                 help="smoke run: tiny sizes, no end_to_end (< 1 minute)")
+  p.add_argument("--batch-sizes", type=_int_list,
+                 help="adversarial batch sizes (default 32,128,512)")
+  p.add_argument("--seeds", type=_int_list,
+                 help="seed counts of the seeds section (default 1,4,16)")
+  p.add_argument("--seeds-batch", type=int, default=32,
+                 help="batch size of the seeds section")
+  p.add_argument("--vocab-sizes", type=_int_list,
+                 help="retrieval vocabulary sizes (default 20000,50000,200000)")
+  p.add_argument("--refine-vocab-sizes", type=_int_list,
+                 help="refinement vocabulary sizes (default 20000,200000)")
+  p.add_argument("--dim", type=int, help="embedding dimension (default 300)")
+  p.add_argument("--adv-vocab", type=int,
+                 help="rows of the generated training embeddings (default "
+                      "20000)")
+  p.add_argument("--hidden", type=int,
+                 help="discriminator width, 2 layers (default 2048)")
+  p.add_argument("--dis-steps", type=int, default=5,
+                 help="critic updates per mapping update")
+  p.add_argument("--chunk-steps", type=int,
+                 help="iterations fused per compiled call (default 50)")
+  p.add_argument("--min-seconds", type=float,
+                 help="time each throughput case at least this long "
+                      "(default 10)")
+  p.add_argument("--config", default="gan_es_en",
+                 help="registry config the training step is built from")
+  p.add_argument("--queries", type=int, default=1500,
+                 help="queries of the retrieval evaluation")
+  p.add_argument("--criterion-words", type=int, default=10000,
+                 help="source words of the unsupervised criterion")
+  p.add_argument("--max-rank", type=int, default=15000,
+                 help="dictionary candidates per side in refinement")
+  p.add_argument("--retrieval-memory-mb", type=float,
+                 help="sets BDI_RETRIEVAL_MEMORY_MB for the retrieval and "
+                      "refine workers (default: inherited, else the library "
+                      "default)")
+  p.add_argument("--e2e-config", default="gan_es_en",
+                 help="config of the end_to_end run")
+  p.add_argument("--e2e-timeout", type=float, default=None,
+                 help="seconds before the end_to_end run is killed")
+  p.add_argument("--json", type=pathlib.Path,
+                 help="report path (default runs/benchmarks/<date>.json)")
+  args = p.parse_args(argv)
+  preset = QUICK if args.quick else FULL
+  for name, value in preset.items():
+    if getattr(args, name, None) is None:
+      setattr(args, name, value)
+  if args.quick and "end_to_end" in args.only:
+    args.only = [s for s in args.only if s != "end_to_end"]
+    args.skipped_end_to_end = True
+  return args
+
+
+# ---------------------------------------------------------------------------
+# Sections. Each returns JSON-ready rows and prints its table.
+# ---------------------------------------------------------------------------
+
+
+def _throughput(args, batch: int, n_seeds: int) -> Dict[str, Any]:
+  from benchmarks import adversarial  # pylint: disable=g-import-not-at-top
+  return adversarial.measure_throughput(
+      batch=batch, n_seeds=n_seeds, dim=args.dim, vocab=args.adv_vocab,
+      hidden=args.hidden, dis_steps=args.dis_steps,
+      chunk_steps=args.chunk_steps, min_chunks=args.min_chunks,
+      min_seconds=args.min_seconds, config_name=args.config)
+
+
+def _reference_applies(args) -> bool:
+  return args.dim == 300 and args.hidden == 2048 and args.dis_steps == 5
+
+
+def section_adversarial(args) -> List[Dict[str, Any]]:
+  rows = []
+  for batch in args.batch_sizes:
+    r = _throughput(args, batch, 1)
+    ref = (MUSE_REFERENCE_SAMPLES_PER_S.get(batch)
+           if _reference_applies(args) else None)
+    r["reference_muse_samples_per_s"] = ref
+    rows.append(r)
+    _progress(f"adversarial batch {batch}: {r['samples_per_s']:,.0f} samples/s")
+  print(tables.markdown_table(
+      ["batch", "seeds", "iterations/s", "samples/s", "MUSE ref. samples/s*",
+       "vs ref.", "timed iterations", "warm-up s"],
+      [[r["batch"], r["seeds"], r["iterations_per_s"], r["samples_per_s"],
+        r["reference_muse_samples_per_s"],
+        (r["samples_per_s"] / r["reference_muse_samples_per_s"]
+         if r["reference_muse_samples_per_s"] else None),
+        r["chunk_steps"] * r["timed_chunks"], r["warmup_seconds"]]
+       for r in rows]))
+  print("\n*Reference: MUSE (PyTorch) on a 2-core CPU, quoted, not measured "
+        "here; a sample is one source + one target row (2 x batch per "
+        "iteration).")
+  return rows
+
+
+def section_seeds(args) -> List[Dict[str, Any]]:
+  rows = []
+  for n in args.seeds:
+    r = _throughput(args, args.seeds_batch, n)
+    rows.append(r)
+    _progress(f"seeds {n}: {r['samples_per_s']:,.0f} samples/s")
+  base = next((r for r in rows if r["seeds"] == 1), None)
+  for r in rows:
+    r["speedup_vs_1"] = (r["samples_per_s"] / base["samples_per_s"]
+                         if base else None)
+  print(tables.markdown_table(
+      ["seeds", "batch", "iterations/s", "samples/s (all seeds)",
+       "samples/s per seed", "speed-up vs 1 seed"],
+      [[r["seeds"], r["batch"], r["iterations_per_s"], r["samples_per_s"],
+        r["samples_per_s_per_seed"], r["speedup_vs_1"]] for r in rows]))
+  return rows
+
+
+def _worker_env(args) -> Dict[str, str]:
+  env = dict(os.environ)
+  if args.retrieval_memory_mb is not None:
+    env["BDI_RETRIEVAL_MEMORY_MB"] = str(args.retrieval_memory_mb)
+  return env
+
+
+def _run_worker(args, task: str, vocab: int, extra: Sequence[str]):
+  from benchmarks import retrieval_worker  # pylint: disable=g-import-not-at-top
+  worker_args = [task, "--vocab", str(vocab), "--dim", str(args.dim), *extra]
+  result = isolated.run_worker(
+      "benchmarks.retrieval_worker", worker_args,
+      result_prefix=retrieval_worker.RESULT_PREFIX, env=_worker_env(args))
+  result["rss_budget_mb"] = RSS_BUDGET_MB
+  result["within_rss_budget"] = result["peak_rss_mb"] <= RSS_BUDGET_MB
+  return result
+
+
+def section_retrieval(args) -> List[Dict[str, Any]]:
+  rows = []
+  for vocab in args.vocab_sizes:
+    r = _run_worker(args, "retrieval", vocab,
+                    ["--queries", str(args.queries),
+                     "--criterion-words", str(args.criterion_words)])
+    rows.append(r)
+    _progress(f"retrieval {vocab:,}: {r['seconds']:.1f} s, peak RSS "
+              f"{r['peak_rss_mb']:,.0f} MB")
+  print(tables.markdown_table(
+      ["vocab", "dim", "chunk rows", "context s", "criterion s",
+       "(a) context+criterion s", "queries", "(b) CSLS top-10 s", "total s",
+       "peak RSS MB", f"< {RSS_BUDGET_MB // 1024} GB"],
+      [[r["vocab"], r["dim"], r["chunk_rows"], r["context_seconds"],
+        r["criterion_seconds"], r["context_criterion_seconds"], r["queries"],
+        r["eval_seconds"], r["seconds"], r["peak_rss_mb"],
+        r["within_rss_budget"]] for r in rows]))
+  return rows
+
+
+def section_refine(args) -> List[Dict[str, Any]]:
+  rows = []
+  for vocab in args.refine_vocab_sizes:
+    r = _run_worker(args, "refine", vocab, ["--max-rank", str(args.max_rank)])
+    rows.append(r)
+    _progress(f"refine {vocab:,}: {r['seconds']:.1f} s")
+  print(tables.markdown_table(
+      ["vocab", "dim", "context s", "dictionary s", "Procrustes s", "round s",
+       "max rank", "pairs", "peak RSS MB"],
+      [[r["vocab"], r["dim"], r["context_seconds"], r["dictionary_seconds"],
+        r["procrustes_seconds"], r["seconds"], r["max_rank"],
+        r["dictionary_size"], r["peak_rss_mb"]] for r in rows]))
+  return rows
+
+
+def section_end_to_end(args) -> Dict[str, Any]:
+  from benchmarks import end_to_end  # pylint: disable=g-import-not-at-top
+  _progress(f"end_to_end: python -m experiments.run --config={args.e2e_config}"
+            " (this takes a while)")
+  r = end_to_end.run_experiment(args.e2e_config, timeout_s=args.e2e_timeout)
+  if r["status"] != "ok":
+    print(f"end_to_end {r['status']}: {r.get('note', '')}")
+    return r
+  adv, ref = r["p_at_1_adversarial"], r["p_at_1_refined"]
+  print(tables.markdown_table(
+      ["config", "wall s", "criterion", "NN P@1 adv.", "CSLS P@1 adv.",
+       "NN P@1 refined", "CSLS P@1 refined"],
+      [[r["config"], r["seconds"], r["criterion"], adv.get("nn"),
+        adv.get("csls"), ref.get("nn"), ref.get("csls")]]))
+  return r
+
+
+SECTION_FUNCTIONS: Dict[str, Callable] = {
+    "adversarial": section_adversarial,
+    "seeds": section_seeds,
+    "retrieval": section_retrieval,
+    "refine": section_refine,
+    "end_to_end": section_end_to_end,
+}
+
+
+def _progress(text: str) -> None:
+  # Progress goes to stderr so stdout holds only the report.
+  print(text, file=sys.stderr, flush=True)
+
+
+def _header(report: Dict[str, Any]) -> str:
+  d, v = report["device"], report["versions"]
+  return "\n".join([
+      "# bdi-jax benchmarks",
+      "",
+      f"- date: {report['date']}",
+      f"- command: `{report['command']}`",
+      f"- device: {d['platform']} ({d['device_kind']}, {d['device_count']} "
+      f"device(s)); CPU: {d['cpu_model']}, {d['cpu_cores']} cores "
+      f"({d['usable_cores']} usable)",
+      "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
+      f"- settings: dim {report['settings']['dim']}, "
+      f"{'QUICK (smoke sizes)' if report['quick'] else 'full sizes'}",
+  ])
+
+
+def _default_json_path() -> pathlib.Path:
+  stamp = time.strftime("%Y%m%d-%H%M%S")
+  return isolated.REPO_ROOT / "runs" / "benchmarks" / f"bench-{stamp}.json"
+
+
+def _write(path: pathlib.Path, report: Dict[str, Any]) -> None:
+  path.parent.mkdir(parents=True, exist_ok=True)
+  tmp = path.with_suffix(path.suffix + ".tmp")
+  tmp.write_text(json.dumps(report, indent=2) + "\n")
+  tmp.replace(path)  # Never leave a half-written report behind.
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+  raw_argv = list(sys.argv[1:] if argv is None else argv)
+  args = parse_args(raw_argv)
+  json_path = args.json or _default_json_path()
+  report: Dict[str, Any] = {
+      "command": shlex.join(["python", "-m", "benchmarks.run", *raw_argv]),
+      **environment.describe(),
+      "quick": args.quick,
+      "settings": {k: getattr(args, k) for k in (
+          "only", "batch_sizes", "seeds", "seeds_batch", "vocab_sizes",
+          "refine_vocab_sizes", "dim", "adv_vocab", "hidden", "dis_steps",
+          "chunk_steps", "min_chunks", "min_seconds", "config", "queries",
+          "criterion_words", "max_rank", "retrieval_memory_mb", "e2e_config")},
+      "errors": {},
+  }
+  if getattr(args, "skipped_end_to_end", False):
+    report["end_to_end"] = {"status": "skipped", "note": "--quick"}
+  print(_header(report))
+  failed = False
+  for name in SECTIONS:
+    if name not in args.only:
+      continue
+    print(f"\n## {name}\n")
+    try:
+      report[name] = SECTION_FUNCTIONS[name](args)
+    except Exception as e:  # pylint: disable=broad-except
+      # One broken section must not cost the (long) others; the error is in
+      # the report and the exit status.
+      failed = True
+      report["errors"][name] = f"{type(e).__name__}: {e}"
+      print(f"FAILED: {type(e).__name__}: {e}")
+    sys.stdout.flush()
+    _write(json_path, report)  # After each section: long runs keep partials.
+  _write(json_path, report)
+  print(f"\nJSON report: {json_path}")
+  return 1 if failed else 0
+
+
+if __name__ == "__main__":
+  sys.exit(main())
