@@ -45,6 +45,9 @@ class Mapping:
   criterion: float
   precision: Optional[Dict[str, Dict[str, float]]]  # {"nn": {"p@1":..}, ...}
   origin: str  # e.g. "adversarial epoch 3", "refinement round 2".
+  # The CSLS r-vectors of this mapping, computed once (the expensive part at
+  # 200k words) and reused by the criterion, the evaluation and the dictionary.
+  ctx: retrieval.CSLSContext
 
 
 def _mapped(task: tasks.Task, w) -> jax.Array:
@@ -52,10 +55,13 @@ def _mapped(task: tasks.Task, w) -> jax.Array:
       models.apply_mapping(jnp.asarray(w), jnp.asarray(task.src_vectors)))
 
 
+def _targets(task: tasks.Task) -> jax.Array:
+  return retrieval.normalize_rows(jnp.asarray(task.tgt_vectors))
+
+
 def score_mapping(task: tasks.Task, w, config, origin: str) -> Mapping:
   """Criterion and test precision of ``w``, sharing one CSLS context."""
-  mapped = _mapped(task, w)
-  tgt = retrieval.normalize_rows(jnp.asarray(task.tgt_vectors))
+  mapped, tgt = _mapped(task, w), _targets(task)
   batch = config.eval.batch_size or None
   ctx = retrieval.csls_context(mapped, tgt, k=config.eval.csls_k,
                                batch_size=batch)
@@ -66,18 +72,17 @@ def score_mapping(task: tasks.Task, w, config, origin: str) -> Mapping:
     precision = evaluate.evaluate_translation(
         mapped, tgt, task.test_pairs, ctx, methods=tuple(config.eval.methods),
         ks=tuple(config.eval.ks), batch_size=batch)
-  return Mapping(np.asarray(w), float(criterion), precision, origin)
+  return Mapping(np.asarray(w), float(criterion), precision, origin, ctx)
 
 
-def induce_dictionary(task: tasks.Task, w, config) -> refine.InducedDictionary:
-  mapped = _mapped(task, w)
-  tgt = retrieval.normalize_rows(jnp.asarray(task.tgt_vectors))
-  batch = config.eval.batch_size or None
-  ctx = retrieval.csls_context(mapped, tgt, k=config.eval.csls_k,
-                               batch_size=batch)
+def induce_dictionary(task: tasks.Task, mapping: Mapping,
+                      config) -> refine.InducedDictionary:
+  """CSLS dictionary of a scored mapping (reuses its r-vectors)."""
   return refine.build_dictionary(
-      mapped, tgt, ctx, method=config.refine.method, mode=config.refine.mode,
-      max_rank=config.refine.max_rank, batch_size=batch)
+      _mapped(task, mapping.w), _targets(task), mapping.ctx,
+      method=config.refine.method, mode=config.refine.mode,
+      max_rank=config.refine.max_rank,
+      batch_size=config.eval.batch_size or None)
 
 
 def refine_mapping(task: tasks.Task, start: Mapping, config, *,
@@ -92,8 +97,7 @@ def refine_mapping(task: tasks.Task, start: Mapping, config, *,
   with ProgressBar(config.refine.n_rounds, desc,
                    enabled=config.progress) as bar:
     for r in range(1, config.refine.n_rounds + 1):
-      induced = induce_dictionary(task, current.w, config)
-      pairs = np.asarray(induced.pairs)
+      pairs = np.asarray(induce_dictionary(task, current, config).pairs)
       w = refine.procrustes(src[pairs[:, 0]], tgt[pairs[:, 1]])
       current = score_mapping(task, w, config, f"refinement round {r}")
       if log:
@@ -185,7 +189,7 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
   n_chunks = -(-iters_per_epoch // chunk_steps)
   lr = np.full(len(seeds), t.map_lr, np.float64)
   best: List[Optional[Mapping]] = [None] * len(seeds)
-  last_criterion = np.full(len(seeds), -np.inf)
+  drops = np.zeros(len(seeds), np.int64)  # Epochs that ended below the best.
 
   for epoch in range(t.n_epochs):
     sums: Dict[str, np.ndarray] = {}
@@ -204,16 +208,21 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
     means = {k: v / n_chunks for k, v in sums.items()}
 
     ws = np.asarray(jax.device_get(state.mapping))
+    epoch_criteria = []
     for i, seed in enumerate(seeds):
       scored = score_mapping(task, ws[i], config, f"adversarial epoch {epoch}")
+      previous_best = best[i]
       if best[i] is None or scored.criterion > best[i].criterion:
         best[i] = scored
       # Schedule (Conneau et al. 2018): multiplicative decay every epoch, and
-      # a shrink whenever the criterion falls below the previous epoch's.
+      # a shrink when the criterion falls below the best so far. The first
+      # such drop is forgiven: before the map "takes off" the criterion only
+      # wanders, and shrinking then would stall training for good.
       lr[i] = max(t.min_lr, lr[i] * t.lr_decay)
-      if t.lr_shrink < 1 and scored.criterion < last_criterion[i]:
-        lr[i] = max(t.min_lr, lr[i] * t.lr_shrink)
-      last_criterion[i] = scored.criterion
+      if previous_best is not None and scored.criterion < previous_best.criterion:
+        drops[i] += 1
+        if t.lr_shrink < 1 and drops[i] > t.lr_shrink_patience:
+          lr[i] = max(t.min_lr, lr[i] * t.lr_shrink)
       if log:
         log({"phase": "adversarial", "epoch": epoch, "seed": seed,
              "criterion": scored.criterion, "precision": scored.precision,
@@ -223,7 +232,7 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
     state = state.replace(map_opt_state=train_lib.set_learning_rate(
         state.map_opt_state, lr.astype(np.float32)))
     _print(config, f"epoch {epoch}: criterion " + " ".join(
-        f"{last_criterion[i]:.4f}" for i in range(len(seeds)))
+        f"{c:.4f}" for c in epoch_criteria)
            + f" | {samples / seconds:,.0f} samples/s")
   return best
 
@@ -279,7 +288,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
 
   head = finals[0]
   outputs.save_array(workdir / "W.npy", head.w)
-  induced = induce_dictionary(task, head.w, config)
+  induced = induce_dictionary(task, head, config)
   pairs, scores = np.asarray(induced.pairs), np.asarray(induced.scores)
   outputs.write_dictionary_tsv(
       workdir / "dictionary.tsv",

@@ -26,7 +26,8 @@ from experiments.configs import registry
 __all__ = ["benchmark_config", "measure_throughput"]
 
 # CPU cannot donate buffers; JAX warns on every compile. Harmless here.
-warnings.filterwarnings("ignore", message="Some donated buffers were not usable")
+warnings.filterwarnings("ignore",
+                        message="Some donated buffers were not usable")
 
 
 def benchmark_config(config_name: str, *, batch: int, n_seeds: int,

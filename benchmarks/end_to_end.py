@@ -8,14 +8,17 @@ evaluation and the refinement; P@1 is read from the run's ``summary.json``.
 import json
 import os
 import pathlib
+import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence
 
 from benchmarks.isolated import REPO_ROOT
+from bdi_jax import paths
+from experiments.configs import registry
 
 __all__ = ["data_root", "missing_files", "run_experiment"]
 
@@ -31,8 +34,6 @@ def data_root() -> pathlib.Path:
 
 def missing_files(config_name: str, root: pathlib.Path) -> list:
   """Data files the config names that are not under ``root``."""
-  from bdi_jax import paths  # pylint: disable=g-import-not-at-top
-  from experiments.configs import registry  # pylint: disable=g-import-not-at-top
   data = registry.get_config(config_name).data
   if data.kind != "files":
     return []
@@ -48,11 +49,14 @@ def _p_at_1(precision: Optional[Dict[str, Dict[str, float]]]) -> Dict[str, Any]:
 
 
 def run_experiment(config_name: str = "gan_es_en", *,
+                   flags: Sequence[str] = (),
                    timeout_s: Optional[float] = None) -> Dict[str, Any]:
   """Runs one experiment and summarises it.
 
   Args:
     config_name: a registry name.
+    flags: extra ``experiments.run`` flags, e.g. ``--config.n_seeds=4``
+      (empty for the benchmark proper; a smoke test shrinks the run with them).
     timeout_s: kill the run after this many seconds (``None``: no limit).
 
   Returns:
@@ -63,7 +67,7 @@ def run_experiment(config_name: str = "gan_es_en", *,
   root = data_root()
   missing = missing_files(config_name, root)
   command = [sys.executable, "-m", "experiments.run",
-             f"--config={config_name}"]
+             f"--config={config_name}", *flags]
   if missing:
     return {"status": "skipped", "config": config_name,
             "note": f"data not found under {root} (set BDI_DATA_DIR): "
@@ -90,8 +94,9 @@ def run_experiment(config_name: str = "gan_es_en", *,
   return {
       "status": "ok",
       "config": config_name,
-      "command": "python -m experiments.run "
-                 f"--config={config_name} --workdir=<tmp>",
+      "command": shlex.join(["python", "-m", "experiments.run",
+                             f"--config={config_name}", *flags,
+                             "--workdir=TMP"]),
       "data_root": str(root),
       "seconds": wall,
       "run_wall_seconds": summary.get("wall_seconds"),

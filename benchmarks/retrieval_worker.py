@@ -80,7 +80,7 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
   """
   pair = generated.embedding_pair(vocab, dim, seed=seed, with_src=False)
   mapped, tgt = jnp.asarray(pair.mapped), jnp.asarray(pair.tgt)
-  del pair  # On a CPU backend jnp.asarray copies; free the NumPy side.
+  del pair  # jnp.asarray may have copied: keep one copy alive, not two.
   jax.block_until_ready((mapped, tgt))
   data_rss = environment.rss_mb()
   n_words = min(criterion_words, vocab)
@@ -142,9 +142,11 @@ def measure_refine(vocab: int, dim: int, *, max_rank: int = 15000,
                    k: int = 10, seed: int = 0) -> Dict[str, Any]:
   """Times one refinement round: CSLS context, dictionary, Procrustes.
 
-  The round is the one ``pipeline.refine_mapping`` runs: map and normalise
-  the source, compute the CSLS context, induce an S2T&T2S dictionary over the
-  ``max_rank`` most frequent words, and solve Procrustes on it.
+  The work of one ``pipeline.refine_mapping`` round, scoring aside: map and
+  normalise the source, compute the CSLS context (the pipeline computes it
+  when it scores a mapping and reuses it for the dictionary), induce an
+  S2T&T2S dictionary over the ``max_rank`` most frequent words, and solve
+  Procrustes on it.
 
   Args:
     vocab: words on each side.
@@ -180,7 +182,7 @@ def measure_refine(vocab: int, dim: int, *, max_rank: int = 15000,
   del mapped
   warmup_s = time.perf_counter() - tic
 
-  # The round as pipeline.refine_mapping runs it, mapping included.
+  # One round's work, mapping included.
   tic = time.perf_counter()
   mapped = retrieval.normalize_rows(models.apply_mapping(w, src))
   ctx = retrieval.csls_context(mapped, tgt, k=k)

@@ -62,14 +62,16 @@ def _sections(text: str) -> List[str]:
   unknown = sorted(set(names) - set(SECTIONS))
   if unknown:
     raise argparse.ArgumentTypeError(
-        f"unknown section(s) {', '.join(unknown)}; known: {', '.join(SECTIONS)}")
+        f"unknown section(s) {', '.join(unknown)}; known: "
+        f"{', '.join(SECTIONS)}")
   return names
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
   p = argparse.ArgumentParser(
       prog="python -m benchmarks.run",
-      description="Throughput, retrieval, refinement and end-to-end benchmarks.",
+      description="Throughput, retrieval, refinement and end-to-end "
+                  "benchmarks.",
       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
   p.add_argument("--only", type=_sections, default=list(SECTIONS),
                  help=f"comma-separated sections (default: all of "
@@ -113,6 +115,11 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                       "default)")
   p.add_argument("--e2e-config", default="gan_es_en",
                  help="config of the end_to_end run")
+  p.add_argument("--e2e-flag", action="append", default=[],
+                 metavar="FLAG",
+                 help="extra experiments.run flag for the end_to_end run, "
+                      "repeatable (e.g. --e2e-flag=--config.n_seeds=4); "
+                      "leave out for the benchmark proper")
   p.add_argument("--e2e-timeout", type=float, default=None,
                  help="seconds before the end_to_end run is killed")
   p.add_argument("--json", type=pathlib.Path,
@@ -122,9 +129,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
   for name, value in preset.items():
     if getattr(args, name, None) is None:
       setattr(args, name, value)
-  if args.quick and "end_to_end" in args.only:
+  # A smoke run cannot afford a whole experiment (minutes); say it was skipped.
+  args.skipped_end_to_end = args.quick and "end_to_end" in args.only
+  if args.skipped_end_to_end:
     args.only = [s for s in args.only if s != "end_to_end"]
-    args.skipped_end_to_end = True
   return args
 
 
@@ -244,17 +252,22 @@ def section_refine(args) -> List[Dict[str, Any]]:
 def section_end_to_end(args) -> Dict[str, Any]:
   from benchmarks import end_to_end  # pylint: disable=g-import-not-at-top
   _progress(f"end_to_end: python -m experiments.run --config={args.e2e_config}"
-            " (this takes a while)")
-  r = end_to_end.run_experiment(args.e2e_config, timeout_s=args.e2e_timeout)
+            f" {' '.join(args.e2e_flag)} (this takes a while)")
+  r = end_to_end.run_experiment(args.e2e_config, flags=args.e2e_flag,
+                                timeout_s=args.e2e_timeout)
   if r["status"] != "ok":
     print(f"end_to_end {r['status']}: {r.get('note', '')}")
     return r
   adv, ref = r["p_at_1_adversarial"], r["p_at_1_refined"]
+
+  def pct(x):
+    return None if x is None else 100.0 * x
+
   print(tables.markdown_table(
-      ["config", "wall s", "criterion", "NN P@1 adv.", "CSLS P@1 adv.",
-       "NN P@1 refined", "CSLS P@1 refined"],
-      [[r["config"], r["seconds"], r["criterion"], adv.get("nn"),
-        adv.get("csls"), ref.get("nn"), ref.get("csls")]]))
+      ["config", "wall s", "criterion", "NN P@1 % adv.", "CSLS P@1 % adv.",
+       "NN P@1 % refined", "CSLS P@1 % refined"],
+      [[r["config"], r["seconds"], r["criterion"], pct(adv.get("nn")),
+        pct(adv.get("csls")), pct(ref.get("nn")), pct(ref.get("csls"))]]))
   return r
 
 
@@ -273,7 +286,7 @@ def _progress(text: str) -> None:
 
 
 def _header(report: Dict[str, Any]) -> str:
-  d, v = report["device"], report["versions"]
+  d, v, st = report["device"], report["versions"], report["settings"]
   return "\n".join([
       "# bdi-jax benchmarks",
       "",
@@ -283,7 +296,9 @@ def _header(report: Dict[str, Any]) -> str:
       f"device(s)); CPU: {d['cpu_model']}, {d['cpu_cores']} cores "
       f"({d['usable_cores']} usable)",
       "- versions: " + ", ".join(f"{k} {val}" for k, val in v.items()),
-      f"- settings: dim {report['settings']['dim']}, "
+      f"- settings: dim {st['dim']}, discriminator 2 x {st['hidden']}, "
+      f"{st['dis_steps']} critic steps per mapping step, {st['chunk_steps']} "
+      f"iterations per chunk; "
       f"{'QUICK (smoke sizes)' if report['quick'] else 'full sizes'}",
   ])
 
@@ -312,10 +327,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           "only", "batch_sizes", "seeds", "seeds_batch", "vocab_sizes",
           "refine_vocab_sizes", "dim", "adv_vocab", "hidden", "dis_steps",
           "chunk_steps", "min_chunks", "min_seconds", "config", "queries",
-          "criterion_words", "max_rank", "retrieval_memory_mb", "e2e_config")},
+          "criterion_words", "max_rank", "retrieval_memory_mb", "e2e_config",
+          "e2e_flag")},
       "errors": {},
   }
-  if getattr(args, "skipped_end_to_end", False):
+  if args.skipped_end_to_end:
     report["end_to_end"] = {"status": "skipped", "note": "--quick"}
   print(_header(report))
   failed = False
@@ -324,7 +340,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
       continue
     print(f"\n## {name}\n")
     try:
-      report[name] = SECTION_FUNCTIONS[name](args)
+      report[name] = result = SECTION_FUNCTIONS[name](args)
+      if isinstance(result, dict) and result.get("status") == "failed":
+        failed = True
+        report["errors"][name] = result.get("note", "failed")
     except Exception as e:  # pylint: disable=broad-except
       # One broken section must not cost the (long) others; the error is in
       # the report and the exit status.

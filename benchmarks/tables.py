@@ -22,7 +22,8 @@ def fmt(value: Any, digits: int = 2) -> str:
   return str(value)
 
 
-def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+def markdown_table(headers: Sequence[str],
+                   rows: Sequence[Sequence[Any]]) -> str:
   """A GitHub-flavoured markdown table, columns padded for the terminal."""
   cells = [[str(h) for h in headers]] + [[fmt(v) for v in r] for r in rows]
   widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]

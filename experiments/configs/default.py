@@ -72,6 +72,7 @@ def get_config() -> ml_collections.ConfigDict:
   t.lr_decay = 0.98  # Mapping lr multiplied by this every epoch.
   t.min_lr = 1e-6
   t.lr_shrink = 0.5  # Extra factor when the criterion drops (1 = never).
+  t.lr_shrink_patience = 1  # Drops below the best forgiven before shrinking.
   t.chunk_steps = 250  # Iterations fused per compiled call (logging unit).
   t.noise_std = 0.0  # Instance noise std at the start (0 = off) ...
   t.noise_anneal_steps = 10000  # ... annealed to 0 over this many iterations.
