@@ -211,15 +211,16 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
     epoch_criteria = []
     for i, seed in enumerate(seeds):
       scored = score_mapping(task, ws[i], config, f"adversarial epoch {epoch}")
+      epoch_criteria.append(scored.criterion)
       previous_best = best[i]
-      if best[i] is None or scored.criterion > best[i].criterion:
+      if previous_best is None or scored.criterion > previous_best.criterion:
         best[i] = scored
       # Schedule (Conneau et al. 2018): multiplicative decay every epoch, and
       # a shrink when the criterion falls below the best so far. The first
       # such drop is forgiven: before the map "takes off" the criterion only
       # wanders, and shrinking then would stall training for good.
       lr[i] = max(t.min_lr, lr[i] * t.lr_decay)
-      if previous_best is not None and scored.criterion < previous_best.criterion:
+      if previous_best and scored.criterion < previous_best.criterion:
         drops[i] += 1
         if t.lr_shrink < 1 and drops[i] > t.lr_shrink_patience:
           lr[i] = max(t.min_lr, lr[i] * t.lr_shrink)

@@ -31,12 +31,12 @@ def get_config() -> ml_collections.ConfigDict:
   data.normalize = ""  # Comma-separated: "center", "renorm" (applied in order).
   syn = data.synthetic = ml_collections.ConfigDict()
   syn.seed = 0  # Seed of the generated languages (not of training).
-  syn.n_concepts = 6000
-  syn.dim = 50
+  syn.n_concepts = 5000
+  syn.dim = 20
   syn.n_clusters = 60
   syn.keep_fraction = 0.85  # Each language has ~85% of the concepts.
-  syn.noise = 0.2
-  syn.spectrum_decay = 0.06
+  syn.noise = 0.1
+  syn.spectrum_decay = 0.1
   syn.n_train = 2000
   syn.n_test = 1500
 
