@@ -65,7 +65,7 @@ def kernel_weights(params) -> np.ndarray:
       if getattr(path[-1], "key", None) == "kernel"])
 
 
-def critic_summary(objective, critic, params, key, clip: float,
+def critic_summary(critic, params, key, clip: float,
                    n: int = 4096) -> Dict[str, float]:
   """Numbers that tell the critics apart, on fresh samples without dropout.
 
@@ -84,7 +84,6 @@ def critic_summary(objective, critic, params, key, clip: float,
   _, gp_metrics = wgangp.gradient_penalty(deterministic, params, real, fake,
                                           gp_key)
   weights = kernel_weights(params)
-  del objective
   return {
       "w_estimate": float(metrics["w_estimate"]),
       "grad_norm": float(gp_metrics["grad_norm"]),
@@ -142,16 +141,19 @@ def main(argv=None):
   parser.add_argument("--steps", type=int, default=3000)
   parser.add_argument("--hidden", type=int, default=128)
   parser.add_argument("--n_layers", type=int, default=3)
+  parser.add_argument("--clip", type=float,
+                      default=float(common.lab_config("wgan").clip))
   parser.add_argument("--seed", type=int, default=0)
   args = parser.parse_args(argv)
 
   workdir = common.ensure_workdir(args.workdir)
   key = jax.random.key(args.seed)
-  clip = float(common.lab_config("wgan").clip)
+  clip = args.clip
   results, summaries = {}, {}
   for i, name in enumerate(args.objectives):
     start = time.time()
-    objective = common.make_objective(name)
+    objective = common.make_objective(
+        name, {"clip": clip} if name == "wgan" else None)
     module = common.make_discriminator(name, hidden=args.hidden,
                                        n_layers=args.n_layers)
     critic = common.make_critic(module)
@@ -160,7 +162,7 @@ def main(argv=None):
                                         sample_blob, k, steps=args.steps))
     params, _ = train(jax.random.fold_in(key, i))
     results[name] = (critic, params)
-    summaries[name] = critic_summary(objective, critic, params,
+    summaries[name] = critic_summary(critic, params,
                                      jax.random.fold_in(key, 100 + i), clip)
     print(f"{name:7s} " + "  ".join(f"{k}={v:.4f}" for k, v in
                                      summaries[name].items())
