@@ -16,7 +16,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-__all__ = ["init_mapping", "orthogonalize", "apply_mapping", "Discriminator"]
+__all__ = ["init_mapping", "orthogonalize", "apply_mapping", "Discriminator",
+           "make_critic"]
 
 
 def init_mapping(dim: int, dtype=jnp.float32) -> jax.Array:
@@ -90,3 +91,20 @@ class Discriminator(nn.Module):
     if return_features:
       return logits, features
     return logits
+
+
+def make_critic(module: Discriminator):
+  """Adapts the module to the objectives' ``critic(params, x, key)`` contract.
+
+  Returns a function giving ``(logits [b], features [b, hidden])``; ``key=None``
+  runs without dropout, a key samples the dropout masks.
+  """
+
+  def critic(params, x, key):
+    if key is None:
+      return module.apply({"params": params}, x, deterministic=True,
+                          return_features=True)
+    return module.apply({"params": params}, x, deterministic=False,
+                        return_features=True, rngs={"dropout": key})
+
+  return critic

@@ -9,7 +9,7 @@ import os
 import pathlib
 from typing import Optional, Union
 
-__all__ = ["DATA_DIR_ENV", "data_root", "resolve"]
+__all__ = ["DATA_DIR_ENV", "data_root", "resolve", "open_data_file"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -49,3 +49,15 @@ def resolve(relative_path: PathLike,
     return path
   base = pathlib.Path(root).expanduser() if root is not None else data_root()
   return base / path
+
+
+def open_data_file(path: PathLike):
+  """Opens ``path`` for binary reading; a missing file says how to get it."""
+  try:
+    return open(path, "rb")
+  except FileNotFoundError:
+    # Imported late so that `python -m bdi_jax.data.download` does not find
+    # its module already imported by the package (runpy warns about that).
+    from bdi_jax.data import download  # pylint: disable=g-import-not-at-top
+    raise FileNotFoundError(
+        download.missing_files_message([path])) from None

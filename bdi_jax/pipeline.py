@@ -145,7 +145,7 @@ def build_trainer(config, dim: int, n_src: int):
   dis_tx = train_lib.make_optimizer(t.dis_optimizer, t.dis_lr,
                                     **dict(t.dis_optimizer_kwargs))
   step_fn = train_lib.bind_step(
-      objective=objective, critic=train_lib.make_critic(module), map_tx=map_tx,
+      objective=objective, critic=models.make_critic(module), map_tx=map_tx,
       dis_tx=dis_tx, config=_step_config(config, n_src))
   chunk_steps = max(1, int(t.chunk_steps))
 
@@ -312,6 +312,8 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
       "adversarial_selected": starts[0].origin,
       "test_coverage": (task.test_coverage.as_dict()
                         if task.test_coverage is not None else None),
+      "train_pairs": (int(len(task.train_pairs))
+                      if config.method in SUPERVISED_METHODS else None),
       "device": f"{jax.devices()[0].platform}:{jax.devices()[0].device_kind}",
       "seeds": [_seed_summary(s, a, f) for s, a, f in zip(seeds, starts, finals)],
   }

@@ -160,6 +160,102 @@ def _csls_chunk(queries, r_queries, keys, r_keys, k):
   return jax.lax.top_k(scores, k)
 
 
+# Target rows per tile of the fused CSLS pass. A ``[batch, tile]`` block stays
+# cache-resident (the matmul ran ~20% faster than on ``[batch, n]`` blocks at
+# 200k words) and its column insertion state ``[k, tile]`` stays in L2.
+_TGT_TILE = 4096
+
+
+def _insert_sorted(state, row):
+  """Inserts ``row: [t]`` into the per-column descending lists ``state``.
+
+  ``state`` is a tuple of ``k`` arrays ``[t]`` with ``state[0] >= ... >=
+  state[k-1]`` elementwise; the smallest value drops out. Each output is
+  ``max(state[j], min(state[j-1], row))`` (``state[-1] = +inf``), which depends
+  on the old state only, so the ``k`` updates are independent elementwise ops
+  that XLA vectorises. (The textbook chain of swaps made every update wait on
+  the previous one and ran ~2x slower.)
+  """
+  return (jnp.maximum(state[0], row),) + tuple(
+      jnp.maximum(state[j], jnp.minimum(state[j - 1], row))
+      for j in range(1, len(state)))
+
+
+@functools.partial(jax.jit, static_argnames=("k",))
+def _csls_pair_block(src_blk, src_bias, tgt_tiles, tgt_bias, col_topk, k):
+  """One block of source rows of the fused two-direction r-term pass.
+
+  Args:
+    src_blk: ``[b, d]`` source rows.
+    src_bias: ``[b]`` 0 for real rows, -inf for padding.
+    tgt_tiles: ``[n_tiles, t, d]`` all target rows, padded and tiled.
+    tgt_bias: ``[n_tiles, t]`` 0 for real rows, -inf for padding.
+    col_topk: ``[n_tiles, k, t]`` running descending top-k of each target's
+      similarities with the source rows seen so far.
+    k: neighbourhood size.
+
+  Returns:
+    ``(row_topk [b, k], col_topk [n_tiles, k, t])``: the top-k similarities
+    of each source row over all targets, and the updated target top-k.
+  """
+  def tile(row_topk, xs):
+    tgt_tile, bias, col = xs
+    # The biases send padded rows/columns to -inf so they never enter a top-k.
+    sims = (jax.lax.dot_general(src_blk, tgt_tile, (((1,), (1,)), ((), ())))
+            + src_bias[:, None] + bias[None, :])
+    # Along rows the native top_k is fast (long contiguous rows) ...
+    row_topk = jax.lax.top_k(jnp.concatenate([row_topk, sims], axis=1), k)[0]
+    # ... but along columns it needs a transpose plus many short rows, 3-4x
+    # slower than inserting the block's rows one at a time into [k, t] lists.
+    col = jax.lax.fori_loop(
+        0, sims.shape[0],
+        lambda i, c: _insert_sorted(
+            c, jax.lax.dynamic_index_in_dim(sims, i, keepdims=False)),
+        tuple(col))
+    return row_topk, jnp.stack(col)
+
+  init = jnp.full((src_blk.shape[0], k), -jnp.inf, src_blk.dtype)
+  return jax.lax.scan(tile, init, (tgt_tiles, tgt_bias, col_topk))
+
+
+def _pad_bias(n: int, padded: int, dtype) -> jax.Array:
+  return jnp.where(jnp.arange(padded) < n, 0.0, -jnp.inf).astype(dtype)
+
+
+def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
+                   batch_size: int):
+  """Both r-vectors from one pass over the ``[n_src, n_tgt]`` similarities.
+
+  Each similarity block is computed once and reduced along both axes, so the
+  matrix products (the bulk of the time) are not done twice.
+  """
+  n_src, d = mapped_src.shape
+  n_tgt = tgt.shape[0]
+  dtype = jnp.result_type(mapped_src.dtype, tgt.dtype)
+  n_tiles = -(-n_tgt // _TGT_TILE)
+  # Even tiles, rounded up to 8 rows: little padding whatever n_tgt is.
+  tile = -(-n_tgt // n_tiles)
+  tile += -tile % 8
+  padded_tgt = n_tiles * tile
+  tgt_tiles = jnp.pad(tgt, [(0, padded_tgt - n_tgt), (0, 0)]).reshape(
+      n_tiles, tile, d)
+  tgt_bias = _pad_bias(n_tgt, padded_tgt, dtype).reshape(n_tiles, tile)
+  n_blocks = -(-n_src // batch_size)
+  padded_src = n_blocks * batch_size
+  src = jnp.pad(mapped_src, [(0, padded_src - n_src), (0, 0)])
+  src_bias = _pad_bias(n_src, padded_src, dtype)
+  col_topk = jnp.full((n_tiles, k, tile), -jnp.inf, dtype)
+  r_src = []
+  for i in range(n_blocks):
+    rows = slice(i * batch_size, (i + 1) * batch_size)
+    row_topk, col_topk = _csls_pair_block(src[rows], src_bias[rows], tgt_tiles,
+                                          tgt_bias, col_topk, k=k)
+    r_src.append(jnp.mean(row_topk, axis=-1))
+  r_src = jnp.concatenate(r_src)[:n_src]
+  r_tgt = jnp.mean(col_topk, axis=1).reshape(padded_tgt)[:n_tgt]
+  return r_src, r_tgt
+
+
 def _resolve_batch(batch_size: Optional[int], n_queries: int, n_keys: int,
                    dim: int, itemsize: int) -> int:
   if batch_size is None:
@@ -245,16 +341,17 @@ def csls_context(mapped_src: jax.Array, tgt: jax.Array, k: int = 10, *,
     mapped_src: ``[n_src, d]`` row-normalised mapped source embeddings.
     tgt: ``[n_tgt, d]`` row-normalised target embeddings.
     k: neighbourhood size (10 in Conneau et al.).
-    batch_size: queries per chunk; ``None`` picks :func:`auto_batch_size`.
+    batch_size: source rows per block of the single pass over the
+      similarities; ``None`` picks :func:`auto_batch_size` (of the targets).
 
   Returns:
     :class:`CSLSContext` with ``r_src [n_src]`` and ``r_tgt [n_tgt]``.
   """
-  # Two passes over the same [n_src, n_tgt] block (one per axis). A fused pass
-  # with a running column top-k saved only ~20% on CPU (the transposed top-k
-  # is slow there), not worth the extra code.
-  r_src = mean_topk_similarity(mapped_src, tgt, k, batch_size=batch_size)
-  r_tgt = mean_topk_similarity(tgt, mapped_src, k, batch_size=batch_size)
+  _check_pair(mapped_src, tgt, k)
+  _check_pair(tgt, mapped_src, k)
+  b = _resolve_batch(batch_size, mapped_src.shape[0], tgt.shape[0],
+                     tgt.shape[1], tgt.dtype.itemsize)
+  r_src, r_tgt = _fused_r_terms(mapped_src, tgt, k, b)
   return CSLSContext(r_src=r_src, r_tgt=r_tgt, k=k)
 
 

@@ -27,7 +27,7 @@ from bdi_jax.objectives import noise as noise_lib
 
 __all__ = [
     "TrainState", "EmbeddingData", "StepConfig", "OPTIMIZERS", "make_optimizer",
-    "create_train_state", "make_critic", "train_step", "train_chunk",
+    "create_train_state", "train_step", "train_chunk",
     "learning_rate", "set_learning_rate",
 ]
 
@@ -94,19 +94,6 @@ def set_learning_rate(opt_state, lr) -> Any:
   old = hyperparams["learning_rate"]
   hyperparams["learning_rate"] = jnp.asarray(lr, dtype=old.dtype).reshape(old.shape)
   return opt_state._replace(hyperparams=hyperparams)
-
-
-def make_critic(module: models.Discriminator) -> objectives_base.Critic:
-  """Adapts the Flax module to the ``critic(params, x, key)`` contract."""
-
-  def critic(params, x, key):
-    if key is None:
-      return module.apply({"params": params}, x, deterministic=True,
-                          return_features=True)
-    return module.apply({"params": params}, x, deterministic=False,
-                        return_features=True, rngs={"dropout": key})
-
-  return critic
 
 
 def create_train_state(key: jax.Array, dim: int, module: models.Discriminator,

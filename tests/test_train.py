@@ -29,7 +29,7 @@ def _setup(objective="gan", dis_steps=2, batch_size=7, hidden=11,
   map_tx = train.make_optimizer(map_optimizer, 0.1)
   dis_tx = train.make_optimizer(dis_optimizer, 0.1)
   step = train.bind_step(
-      objective=obj, critic=train.make_critic(module), map_tx=map_tx,
+      objective=obj, critic=models.make_critic(module), map_tx=map_tx,
       dis_tx=dis_tx, config=train.StepConfig(batch_size=batch_size,
                                              dis_steps=dis_steps,
                                              dis_most_frequent=17))

@@ -11,6 +11,8 @@ from typing import Dict, List, NamedTuple, Set, Tuple, Union
 
 import numpy as np
 
+from bdi_jax import paths
+
 __all__ = [
     "Coverage",
     "Dictionary",
@@ -63,18 +65,6 @@ class DictionaryFileError(ValueError):
   """A malformed or useless dictionary file; message starts ``path:line:``."""
 
 
-def _open_or_explain(path: pathlib.Path):
-  """Opens ``path`` for binary reading; a missing file says how to get it."""
-  try:
-    return open(path, "rb")
-  except FileNotFoundError:
-    # Imported late so that `python -m bdi_jax.data.download` does not find
-    # its module already imported by the package (runpy warns about that).
-    from bdi_jax.data import download  # pylint: disable=g-import-not-at-top
-    raise FileNotFoundError(
-        download.missing_files_message([path])) from None
-
-
 def _lookup(word: str, word_to_index: Dict[str, int]) -> int:
   index = word_to_index.get(word)
   if index is None:
@@ -110,7 +100,7 @@ def load_dictionary(path: Union[str, os.PathLike],
   word_pairs: Set[Tuple[str, str]] = set()
   source_words: Set[str] = set()
   index_pairs: Set[Tuple[int, int]] = set()
-  with _open_or_explain(path) as f:
+  with paths.open_data_file(path) as f:
     for line_no, raw in enumerate(f, start=1):
       try:
         line = raw.decode("utf-8", errors="strict")

@@ -19,6 +19,8 @@ from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple,
 
 import numpy as np
 
+from bdi_jax import paths
+
 __all__ = [
     "Embeddings",
     "EmbeddingFileError",
@@ -262,18 +264,6 @@ def _add_words(words: List[str], line_numbers: np.ndarray,
   return len(words), keep
 
 
-def _open_or_explain(path: pathlib.Path):
-  """Opens ``path`` for binary reading; a missing file says how to get it."""
-  try:
-    return open(path, "rb")
-  except FileNotFoundError:
-    # Imported late so that `python -m bdi_jax.data.download` does not find
-    # its module already imported by the package (runpy warns about that).
-    from bdi_jax.data import download  # pylint: disable=g-import-not-at-top
-    raise FileNotFoundError(
-        download.missing_files_message([path])) from None
-
-
 def load_vec(path: Union[str, os.PathLike],
              max_vocab: Optional[int] = None,
              expected_dim: Optional[int] = None) -> Embeddings:
@@ -311,7 +301,7 @@ def load_vec(path: Union[str, os.PathLike],
   rows_read = 0
   hit_max_vocab = False
 
-  with _open_or_explain(path) as f:
+  with paths.open_data_file(path) as f:
     first = f.readline().removeprefix(b"\xef\xbb\xbf")  # Skip a UTF-8 BOM.
     header = _parse_header(first)
     if header is not None:

@@ -53,7 +53,8 @@ def consistency_term(critic, params, real, key, *, margin: float = 0.2,
   scores_2, features_2 = critic(params, real, key_2)
   score_dist = jnp.abs(scores_1 - scores_2)  # [b]
   feature_dist = wgangp.safe_norm(features_1 - features_2, axis=-1)  # [b]
-  ct = jnp.mean(jax.nn.relu(score_dist + feature_weight * feature_dist - margin))
+  ct = jnp.mean(
+      jax.nn.relu(score_dist + feature_weight * feature_dist - margin))
   metrics = {"ct": ct, "ct_score_dist": jnp.mean(score_dist),
              "ct_feature_dist": jnp.mean(feature_dist)}
   return ct, metrics

@@ -21,7 +21,8 @@ import jax.numpy as jnp
 __all__ = ["instance_noise_std", "add_instance_noise"]
 
 
-def instance_noise_std(step, initial_std: float, anneal_steps: int) -> jax.Array:
+def instance_noise_std(step, initial_std: float,
+                       anneal_steps: int) -> jax.Array:
   """Linear anneal ``initial_std * max(0, 1 - step / anneal_steps)``.
 
   Args:
@@ -54,6 +55,7 @@ def add_instance_noise(key: jax.Array, real: jax.Array, fake: jax.Array,
   """
   real_key, fake_key = jax.random.split(key)
   std = jnp.asarray(std)
-  noisy_real = real + (std * jax.random.normal(real_key, real.shape)).astype(real.dtype)
-  noisy_fake = fake + (std * jax.random.normal(fake_key, fake.shape)).astype(fake.dtype)
-  return noisy_real, noisy_fake
+  real_noise = std * jax.random.normal(real_key, real.shape)
+  fake_noise = std * jax.random.normal(fake_key, fake.shape)
+  return (real + real_noise.astype(real.dtype),
+          fake + fake_noise.astype(fake.dtype))

@@ -4,7 +4,8 @@ Wasserstein GANs", Algorithm 1).
 Instead of clipping weights, the critic loss gains a soft two-sided constraint
 on the gradient norm at random interpolates between real and fake samples:
 
-  ``L = mean f(fake) - mean f(real) + lambda * mean((||grad_x f(x_hat)||_2 - 1)^2)``
+  ``L = mean f(fake) - mean f(real)
+        + lambda * mean((||grad_x f(x_hat)||_2 - 1)^2)``
 
 with ``x_hat = eps * real + (1 - eps) * fake`` and ``eps ~ U[0, 1]`` per sample.
 The optimal critic has unit gradient norm on the lines joining coupled points

@@ -18,7 +18,7 @@ from bdi_jax import models
 from bdi_jax.objectives import base
 from bdi_jax.objectives import get_objective
 
-__all__ = ["OBJECTIVES", "lab_config", "make_objective", "make_critic",
+__all__ = ["OBJECTIVES", "lab_config", "make_objective",
            "make_discriminator", "critic_optimizer", "init_critic",
            "train_critic", "ensure_workdir"]
 
@@ -45,24 +45,12 @@ def lab_config(name: str) -> ml_collections.ConfigDict:
   return ml_collections.ConfigDict(fields[name])
 
 
-def make_objective(name: str, overrides: Optional[Dict] = None) -> base.Objective:
+def make_objective(name: str,
+                   overrides: Optional[Dict] = None) -> base.Objective:
   """The registry's objective with the lab config, plus ``overrides``."""
   config = lab_config(name)
   config.update(overrides or {})
   return get_objective(name, config)
-
-
-def make_critic(module: models.Discriminator) -> base.Critic:
-  """Adapts the Flax module to ``critic(params, x, key) -> (logits, features)``."""
-
-  def critic(params, x, key):
-    if key is None:
-      return module.apply({"params": params}, x, deterministic=True,
-                          return_features=True)
-    return module.apply({"params": params}, x, deterministic=False,
-                        return_features=True, rngs={"dropout": key})
-
-  return critic
 
 
 def make_discriminator(name: str, hidden: int = 64,
@@ -78,7 +66,8 @@ def make_discriminator(name: str, hidden: int = 64,
       input_dropout=0.1 if name == "ctgan" else 0.0)
 
 
-def critic_optimizer(learning_rate: float = 1e-3) -> optax.GradientTransformation:
+def critic_optimizer(
+    learning_rate: float = 1e-3) -> optax.GradientTransformation:
   """Adam with ``b1 = 0.5, b2 = 0.9``, the setting of Gulrajani et al. 2017."""
   return optax.adam(learning_rate, b1=0.5, b2=0.9)
 
@@ -109,14 +98,15 @@ def train_critic(objective: base.Objective, module: models.Discriminator,
   Returns:
     ``(params, metrics)``, metrics stacked over steps ``[steps]``.
   """
-  critic = make_critic(module)
+  critic = models.make_critic(module)
   tx = critic_optimizer(learning_rate)
   init_key, loop_key = jax.random.split(key)
   params = objective.project(init_critic(module, init_key))
 
   def update(carry, step):
     params, opt_state = carry
-    k_real, k_fake, k_loss = jax.random.split(jax.random.fold_in(loop_key, step), 3)
+    step_key = jax.random.fold_in(loop_key, step)
+    k_real, k_fake, k_loss = jax.random.split(step_key, 3)
     real = sample_real(k_real, batch_size)
     fake = sample_fake(k_fake, batch_size)
     grads, metrics = jax.grad(

@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bdi_jax import models
 from bdi_jax.objectives import wgangp
 from experiments.toy import common
 
@@ -156,7 +157,7 @@ def main(argv=None):
         name, {"clip": clip} if name == "wgan" else None)
     module = common.make_discriminator(name, hidden=args.hidden,
                                        n_layers=args.n_layers)
-    critic = common.make_critic(module)
+    critic = models.make_critic(module)
     train = jax.jit(lambda k, objective=objective, module=module:
                     common.train_critic(objective, module, sample_ring,
                                         sample_blob, k, steps=args.steps))

@@ -31,6 +31,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from bdi_jax import models
 from experiments.toy import common
 from experiments.toy import ring
 
@@ -112,7 +113,7 @@ def train_gan(objective_name: str, key: jax.Array, *, steps: int = 2000,
   """
   objective = common.make_objective(objective_name)
   module = common.make_discriminator(objective_name, hidden=critic_hidden)
-  critic = common.make_critic(module)
+  critic = models.make_critic(module)
   generator = Generator(hidden=gen_hidden)
   gen_tx = common.critic_optimizer(learning_rate)  # Same Adam for both.
   critic_tx = common.critic_optimizer(learning_rate)
@@ -206,7 +207,8 @@ def plot_samples(samples: Dict[str, np.ndarray], stats: Dict[str, Dict],
 def main(argv=None):
   parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
   parser.add_argument("--workdir", required=True)
-  parser.add_argument("--objectives", nargs="+", default=list(common.OBJECTIVES))
+  parser.add_argument("--objectives", nargs="+",
+                      default=list(common.OBJECTIVES))
   parser.add_argument("--steps", type=int, default=2000)
   parser.add_argument("--critic_steps", type=int, default=5)
   parser.add_argument("--learning_rate", type=float, default=1e-3)
