@@ -240,16 +240,22 @@ def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
   tgt_tiles = jnp.pad(tgt, [(0, padded_tgt - n_tgt), (0, 0)]).reshape(
       n_tiles, tile, d)
   tgt_bias = _pad_bias(n_tgt, padded_tgt, dtype).reshape(n_tiles, tile)
+  # Even blocks of at most ``batch_size`` rows, so that e.g. 20000 rows in
+  # blocks of 3304 are not padded to 23128 (16% wasted matmul).
   n_blocks = -(-n_src // batch_size)
+  batch_size = -(-n_src // n_blocks)
   padded_src = n_blocks * batch_size
   src = jnp.pad(mapped_src, [(0, padded_src - n_src), (0, 0)])
   src_bias = _pad_bias(n_src, padded_src, dtype)
   col_topk = jnp.full((n_tiles, k, tile), -jnp.inf, dtype)
   r_src = []
   for i in range(n_blocks):
-    rows = slice(i * batch_size, (i + 1) * batch_size)
-    row_topk, col_topk = _csls_pair_block(src[rows], src_bias[rows], tgt_tiles,
-                                          tgt_bias, col_topk, k=k)
+    # dynamic_slice: one compiled slice for every block (a static slice would
+    # compile once per offset).
+    row_topk, col_topk = _csls_pair_block(
+        jax.lax.dynamic_slice_in_dim(src, i * batch_size, batch_size),
+        jax.lax.dynamic_slice_in_dim(src_bias, i * batch_size, batch_size),
+        tgt_tiles, tgt_bias, col_topk, k=k)
     r_src.append(jnp.mean(row_topk, axis=-1))
   r_src = jnp.concatenate(r_src)[:n_src]
   r_tgt = jnp.mean(col_topk, axis=1).reshape(padded_tgt)[:n_tgt]

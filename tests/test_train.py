@@ -151,3 +151,28 @@ def test_learning_rate_is_state():
 def test_unknown_optimizer_is_a_clear_error():
   with pytest.raises(ValueError, match="Unknown optimizer 'sgdd'"):
     train.make_optimizer("sgdd", 0.1)
+
+
+def test_instance_noise_changes_the_step_and_anneals_away():
+  data, _, init = _setup()
+  module = models.Discriminator(hidden=11)
+  obj = get_objective("gan", ml_collections.ConfigDict({"smoothing": 0.1}))
+  tx = train.make_optimizer("sgd", 0.1)
+
+  def bound(noise_std):
+    return jax.jit(train.bind_step(
+        objective=obj, critic=models.make_critic(module), map_tx=tx,
+        dis_tx=tx, config=train.StepConfig(batch_size=7, dis_steps=2,
+                                           noise_std=noise_std,
+                                           noise_anneal_steps=10)))
+
+  state = init(jax.random.key(0))
+  key = jax.random.key(1)
+  clean, _ = bound(0.0)(state, key, data)
+  noisy, metrics = bound(0.5)(state, key, data)
+  assert not np.allclose(clean.mapping, noisy.mapping)
+  assert all(np.isfinite(float(v)) for v in metrics.values())
+  # Past the annealing horizon the noise is exactly zero: same as clean.
+  late = state.replace(step=jnp.asarray(10, jnp.int32))
+  _assert_states_close(bound(0.5)(late, key, data)[0],
+                       bound(0.0)(late, key, data)[0], atol=0)
