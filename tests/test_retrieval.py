@@ -84,6 +84,49 @@ def test_r_vectors_match_bruteforce(data, batch_size):
                              atol=1e-5)
 
 
+@pytest.mark.parametrize("tile", [8, 13, 4096])  # 4096: one tile of 29.
+@pytest.mark.parametrize("batch_size", BATCH_SIZES + (5, 16))
+@pytest.mark.parametrize("k", [1, 3, Q])  # Q: every source row is a neighbour.
+def test_fused_context_matches_separate_passes(data, monkeypatch, tile,
+                                               batch_size, k):
+  # The single fused pass (row top-k + running column top-k) against the two
+  # one-direction passes, with source blocks and target tiles that do not
+  # divide 17 and 29, so both paddings are exercised.
+  monkeypatch.setattr(retrieval, "_TGT_TILE", tile)
+  queries, keys = map(jnp.asarray, data)
+  ctx = retrieval.csls_context(queries, keys, k, batch_size=batch_size)
+  r_src = retrieval.mean_topk_similarity(queries, keys, k, batch_size=3)
+  r_tgt = retrieval.mean_topk_similarity(keys, queries, k, batch_size=3)
+  assert ctx.r_src.shape == (Q,) and ctx.r_tgt.shape == (N,)
+  np.testing.assert_allclose(np.asarray(ctx.r_src), np.asarray(r_src),
+                             atol=1e-6)
+  np.testing.assert_allclose(np.asarray(ctx.r_tgt), np.asarray(r_tgt),
+                             atol=1e-6)
+  np.testing.assert_allclose(np.asarray(ctx.r_tgt), _np_r(data[1], data[0], k),
+                             atol=1e-5)
+
+
+def test_fused_context_counts_tied_similarities(monkeypatch):
+  # Duplicated rows give exactly tied similarities; the top-k is a multiset,
+  # so each copy counts (a set-like merge would skip them).
+  monkeypatch.setattr(retrieval, "_TGT_TILE", 8)
+  rng = np.random.default_rng(1)
+  src = np.repeat(_unit_rows(rng, 6, D), 3, axis=0)  # 18 rows, 3 copies each.
+  tgt = np.repeat(_unit_rows(rng, 7, D), 3, axis=0)  # 21 rows.
+  ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), 5,
+                               batch_size=4)
+  np.testing.assert_allclose(np.asarray(ctx.r_src), _np_r(src, tgt, 5),
+                             atol=1e-5)
+  np.testing.assert_allclose(np.asarray(ctx.r_tgt), _np_r(tgt, src, 5),
+                             atol=1e-5)
+
+
+def test_fused_context_needs_k_rows_on_both_sides(data):
+  queries, keys = map(jnp.asarray, data)
+  with pytest.raises(ValueError, match="k must be"):
+    retrieval.csls_context(queries, keys, Q + 1)  # Fine for r_src only.
+
+
 @pytest.mark.parametrize("batch_size", BATCH_SIZES)
 @pytest.mark.parametrize("k", [1, 6])
 def test_csls_knn_matches_bruteforce(data, batch_size, k):
