@@ -9,7 +9,7 @@ overwrite.
 import json
 import os
 import pathlib
-from typing import Any, Dict, Iterable, Sequence, Tuple
+from typing import Any, Dict, Iterable, Tuple
 
 import numpy as np
 

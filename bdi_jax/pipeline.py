@@ -25,14 +25,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bdi_jax import evaluate, models, outputs, refine, retrieval
+from bdi_jax import evaluate, models, outputs, refine, retrieval, trainer
 from bdi_jax import train as train_lib
 from bdi_jax.data import tasks
-from bdi_jax.objectives import get_objective
 from bdi_jax.progress import ProgressBar
 
 __all__ = ["train_and_evaluate", "Mapping", "score_mapping", "refine_mapping",
-           "adversarial_training", "SUPERVISED_METHODS"]
+           "induce_dictionary", "adversarial_training", "SUPERVISED_METHODS"]
 
 # Methods that start from a training dictionary instead of a GAN.
 SUPERVISED_METHODS = ("procrustes",)
@@ -109,75 +108,16 @@ def refine_mapping(task: tasks.Task, start: Mapping, config, *,
   return best
 
 
-def _step_config(config, n_src: int) -> train_lib.StepConfig:
-  t = config.train
-  return train_lib.StepConfig(
-      batch_size=t.batch_size, dis_steps=t.dis_steps,
-      dis_most_frequent=min(t.dis_most_frequent or n_src, n_src),
-      map_beta=t.map_beta, noise_std=t.noise_std,
-      noise_anneal_steps=max(1, t.noise_anneal_steps))
-
-
-def _seed_sharding(n_seeds: int):
-  """Shards the leading (seed) axis over local devices when it divides evenly."""
-  devices = jax.local_devices()
-  if len(devices) <= 1 or n_seeds % len(devices):
-    return None
-  mesh = jax.sharding.Mesh(np.asarray(devices), ("seed",))
-  return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
-
-
-def build_trainer(config, dim: int, n_src: int):
-  """Everything the adversarial phase needs, bound and compiled once.
-
-  Returns ``(init_fn, chunk_fn, chunk_steps)`` where ``init_fn(keys) -> state``
-  and ``chunk_fn(state, keys, data) -> (state, metrics)`` are vmapped over a
-  leading seed axis.
-  """
-  t = config.train
-  module = models.Discriminator(
-      hidden=config.model.hidden, n_layers=config.model.n_layers,
-      input_dropout=config.model.input_dropout,
-      leaky_slope=config.model.leaky_slope, layer_norm=config.model.layer_norm)
-  objective = get_objective(config.method, config.objective)
-  map_tx = train_lib.make_optimizer(t.map_optimizer, t.map_lr,
-                                    **dict(t.map_optimizer_kwargs))
-  dis_tx = train_lib.make_optimizer(t.dis_optimizer, t.dis_lr,
-                                    **dict(t.dis_optimizer_kwargs))
-  step_fn = train_lib.bind_step(
-      objective=objective, critic=models.make_critic(module), map_tx=map_tx,
-      dis_tx=dis_tx, config=_step_config(config, n_src))
-  chunk_steps = max(1, int(t.chunk_steps))
-
-  init_fn = jax.jit(jax.vmap(functools.partial(
-      train_lib.create_train_state, dim=dim, module=module, map_tx=map_tx,
-      dis_tx=dis_tx)))
-  chunk_fn = jax.jit(
-      jax.vmap(functools.partial(train_lib.train_chunk, n_steps=chunk_steps,
-                                 step_fn=step_fn),
-               in_axes=(0, 0, None)),
-      donate_argnums=(0,))
-  return init_fn, chunk_fn, chunk_steps
-
-
-def seed_keys(seeds: List[int]):
-  """One root key per seed, split into named keys (init, train)."""
-  roots = [jax.random.key(s) for s in seeds]
-  init = jnp.stack([jax.random.fold_in(k, 0) for k in roots])
-  run = jnp.stack([jax.random.fold_in(k, 1) for k in roots])
-  return init, run
-
-
 def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
                          log=None) -> List[Mapping]:
   """Trains one mapping per seed; returns each seed's best by the criterion."""
   t = config.train
   dim = task.src_vectors.shape[1]
   n_src = task.src_vectors.shape[0]
-  init_fn, chunk_fn, chunk_steps = build_trainer(config, dim, n_src)
-  init_keys, run_keys = seed_keys(seeds)
+  init_fn, chunk_fn, chunk_steps = trainer.build_trainer(config, dim, n_src)
+  init_keys, run_keys = trainer.seed_keys(seeds)
   state = init_fn(init_keys)
-  sharding = _seed_sharding(len(seeds))
+  sharding = trainer.seed_sharding(len(seeds))
   if sharding is not None:
     state = jax.device_put(state, sharding)
     run_keys = jax.device_put(run_keys, sharding)
@@ -319,34 +259,3 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   }
   outputs.write_json(workdir / "summary.json", summary)
   return summary
-
-
-def format_report(summary: Dict[str, Any]) -> str:
-  """The one-screen final report."""
-  lines = [f"== {summary['name']} ({summary['method']}, "
-           f"{summary['src']}->{summary['tgt']}) ==", summary["data"]]
-  cov = summary.get("test_coverage")
-  if cov:
-    lines.append(f"test pairs: {cov['pairs']}, source words: "
-                 f"{cov['source_words']}")
-  lines.append(f"{'seed':>6} {'phase':<12} {'NN P@1':>7} {'P@5':>6} {'P@10':>6}"
-               f" {'CSLS P@1':>9} {'P@5':>6} {'P@10':>6}")
-  for s in summary["seeds"]:
-    for phase in ("adversarial", "refined"):
-      p = s[phase]
-      if p is None:
-        lines.append(f"{s['seed']:>6} {phase:<12} (no test dictionary)")
-        continue
-      nn, cs = p.get("nn", {}), p.get("csls", {})
-      lines.append(
-          f"{s['seed']:>6} {phase:<12} {nn.get('p@1', float('nan')):7.3f} "
-          f"{nn.get('p@5', float('nan')):6.3f} "
-          f"{nn.get('p@10', float('nan')):6.3f} "
-          f"{cs.get('p@1', float('nan')):9.3f} "
-          f"{cs.get('p@5', float('nan')):6.3f} "
-          f"{cs.get('p@10', float('nan')):6.3f}")
-  lines.append(f"criterion (mean CSLS cosine): {summary['criterion']:.4f}  "
-               f"selected: {summary['selected']}")
-  lines.append(f"wall time: {summary['wall_seconds']:.1f} s on "
-               f"{summary['device']}")
-  return "\n".join(lines)

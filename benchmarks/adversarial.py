@@ -1,7 +1,7 @@
 """Throughput of the adversarial phase, measured on the real training code.
 
 The step is built exactly as ``pipeline.adversarial_training`` builds it
-(``pipeline.build_trainer`` from a registry config: vmapped over seeds, a
+(``trainer.build_trainer`` from a registry config: vmapped over seeds, a
 ``lax.scan`` chunk, donated state), and fed generated embeddings of the
 requested shape, so the figure is what a real run would see minus the epoch-end
 evaluation.
@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bdi_jax import pipeline
+from bdi_jax import trainer
 from bdi_jax import train as train_lib
 from experiments.configs import registry
 
@@ -88,8 +88,8 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
                             hidden=hidden, dis_steps=dis_steps,
                             chunk_steps=chunk_steps)
   data = _generated_data(vocab, dim, seed=0)
-  init_fn, chunk_fn, steps = pipeline.build_trainer(config, dim, vocab)
-  init_keys, run_keys = pipeline.seed_keys(list(range(n_seeds)))
+  init_fn, chunk_fn, steps = trainer.build_trainer(config, dim, vocab)
+  init_keys, run_keys = trainer.seed_keys(list(range(n_seeds)))
   state = init_fn(init_keys)
   jax.block_until_ready(state)
 

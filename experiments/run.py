@@ -84,6 +84,7 @@ def main(argv):
 
   # Imported here so that --help and --list_configs do not start JAX.
   from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top
+  from bdi_jax import report  # pylint: disable=g-import-not-at-top
   from bdi_jax.data import tasks  # pylint: disable=g-import-not-at-top
 
   config = _CONFIG.value
@@ -94,7 +95,7 @@ def main(argv):
                                           overwrite=_OVERWRITE.value)
   except (tasks.MissingDataError, FileExistsError) as e:
     sys.exit(f"error: {e}")
-  print(pipeline.format_report(summary))
+  print(report.format_report(summary))
   print(f"outputs in {workdir}")
 
 

@@ -18,7 +18,7 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import json, sys
 import jax, jax.numpy as jnp, numpy as np
-from bdi_jax import pipeline, train
+from bdi_jax import train, trainer
 from bdi_jax.data import tasks
 from tests.test_pipeline import small_synthetic_config
 
@@ -29,10 +29,10 @@ config.model.hidden = 16
 config.train.chunk_steps = 5
 task = tasks.load_task(config.data)
 seeds = [0, 1, 2, 3]
-init_fn, chunk_fn, _ = pipeline.build_trainer(config, 12, len(task.src.words))
-init_keys, run_keys = pipeline.seed_keys(seeds)
+init_fn, chunk_fn, _ = trainer.build_trainer(config, 12, len(task.src.words))
+init_keys, run_keys = trainer.seed_keys(seeds)
 state = init_fn(init_keys)
-sharding = pipeline._seed_sharding(len(seeds))
+sharding = trainer.seed_sharding(len(seeds))
 if sharding is not None:
   state = jax.device_put(state, sharding)
   run_keys = jax.device_put(run_keys, sharding)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bdi_jax import pipeline
+from bdi_jax import report
 from experiments.configs import registry
 
 
@@ -72,8 +73,8 @@ def test_outputs_are_complete(gan_run):
   assert correct / (len(rows) - 1) > 0.9
   assert json.loads((workdir / "config.json").read_text())["name"] == (
       "gan_synthetic")
-  report = pipeline.format_report(summary)
-  assert "SYNTHETIC" in report and "CSLS P@1" in report
+  text = report.format_report(summary)
+  assert "SYNTHETIC" in text and "CSLS P@1" in text
 
 
 def test_existing_results_are_never_overwritten(gan_run):

@@ -1,0 +1,79 @@
+"""Builds the compiled adversarial trainer from a config.
+
+The step itself (train.py) knows nothing of configs; this module binds a config's
+choices (critic, objective, optimisers, schedule constants) into it, vmaps the
+result over a leading *seed* axis so N independent runs train in one compiled
+program, and shards that axis over the local devices when it divides evenly.
+"""
+
+import functools
+from typing import List
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from bdi_jax import models
+from bdi_jax import train as train_lib
+from bdi_jax.objectives import get_objective
+
+__all__ = ["build_trainer", "seed_keys", "seed_sharding", "step_config"]
+
+
+def step_config(config, n_src: int) -> train_lib.StepConfig:
+  t = config.train
+  return train_lib.StepConfig(
+      batch_size=t.batch_size, dis_steps=t.dis_steps,
+      dis_most_frequent=min(t.dis_most_frequent or n_src, n_src),
+      map_beta=t.map_beta, noise_std=t.noise_std,
+      noise_anneal_steps=max(1, t.noise_anneal_steps))
+
+
+def seed_sharding(n_seeds: int):
+  """Shards the leading (seed) axis over local devices when it divides evenly."""
+  devices = jax.local_devices()
+  if len(devices) <= 1 or n_seeds % len(devices):
+    return None
+  mesh = jax.sharding.Mesh(np.asarray(devices), ("seed",))
+  return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
+
+
+def build_trainer(config, dim: int, n_src: int):
+  """Everything the adversarial phase needs, bound and compiled once.
+
+  Returns ``(init_fn, chunk_fn, chunk_steps)`` where ``init_fn(keys) -> state``
+  and ``chunk_fn(state, keys, data) -> (state, metrics)`` are vmapped over a
+  leading seed axis.
+  """
+  t = config.train
+  module = models.Discriminator(
+      hidden=config.model.hidden, n_layers=config.model.n_layers,
+      input_dropout=config.model.input_dropout,
+      leaky_slope=config.model.leaky_slope, layer_norm=config.model.layer_norm)
+  objective = get_objective(config.method, config.objective)
+  map_tx = train_lib.make_optimizer(t.map_optimizer, t.map_lr,
+                                    **dict(t.map_optimizer_kwargs))
+  dis_tx = train_lib.make_optimizer(t.dis_optimizer, t.dis_lr,
+                                    **dict(t.dis_optimizer_kwargs))
+  step_fn = train_lib.bind_step(
+      objective=objective, critic=models.make_critic(module), map_tx=map_tx,
+      dis_tx=dis_tx, config=step_config(config, n_src))
+  chunk_steps = max(1, int(t.chunk_steps))
+
+  init_fn = jax.jit(jax.vmap(functools.partial(
+      train_lib.create_train_state, dim=dim, module=module, map_tx=map_tx,
+      dis_tx=dis_tx)))
+  chunk_fn = jax.jit(
+      jax.vmap(functools.partial(train_lib.train_chunk, n_steps=chunk_steps,
+                                 step_fn=step_fn),
+               in_axes=(0, 0, None)),
+      donate_argnums=(0,))
+  return init_fn, chunk_fn, chunk_steps
+
+
+def seed_keys(seeds: List[int]):
+  """One root key per seed, split into named keys (init, train)."""
+  roots = [jax.random.key(s) for s in seeds]
+  init = jnp.stack([jax.random.fold_in(k, 0) for k in roots])
+  run = jnp.stack([jax.random.fold_in(k, 1) for k in roots])
+  return init, run
