@@ -115,12 +115,7 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
   dim = task.src_vectors.shape[1]
   n_src = task.src_vectors.shape[0]
   init_fn, chunk_fn, chunk_steps = trainer.build_trainer(config, dim, n_src)
-  init_keys, run_keys = trainer.seed_keys(seeds)
-  state = init_fn(init_keys)
-  sharding = trainer.seed_sharding(len(seeds))
-  if sharding is not None:
-    state = jax.device_put(state, sharding)
-    run_keys = jax.device_put(run_keys, sharding)
+  state, run_keys = trainer.init_seeds(init_fn, seeds)
   data = train_lib.EmbeddingData(jnp.asarray(task.src_vectors),
                                  jnp.asarray(task.tgt_vectors))
 

@@ -17,7 +17,8 @@ from bdi_jax import models
 from bdi_jax import train as train_lib
 from bdi_jax.objectives import get_objective
 
-__all__ = ["build_trainer", "seed_keys", "seed_sharding", "step_config"]
+__all__ = ["build_trainer", "init_seeds", "seed_keys", "seed_sharding",
+           "step_config"]
 
 
 def step_config(config, n_src: int) -> train_lib.StepConfig:
@@ -99,3 +100,13 @@ def seed_keys(seeds: List[int]):
   init = jnp.stack([jax.random.fold_in(k, 0) for k in roots])
   run = jnp.stack([jax.random.fold_in(k, 1) for k in roots])
   return init, run
+
+
+def init_seeds(init_fn, seeds: List[int]):
+  """Initial states and run keys of ``seeds``, sharded over local devices."""
+  init_keys, run_keys = seed_keys(seeds)
+  state = init_fn(init_keys)
+  sharding = seed_sharding(len(seeds))
+  if sharding is not None:
+    state, run_keys = jax.device_put((state, run_keys), sharding)
+  return state, run_keys

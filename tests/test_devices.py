@@ -30,12 +30,8 @@ config.train.chunk_steps = 5
 task = tasks.load_task(config.data)
 seeds = [0, 1, 2, 3]
 init_fn, chunk_fn, _ = trainer.build_trainer(config, 12, len(task.src.words))
-init_keys, run_keys = trainer.seed_keys(seeds)
-state = init_fn(init_keys)
+state, run_keys = trainer.init_seeds(init_fn, seeds)
 sharding = trainer.seed_sharding(len(seeds))
-if sharding is not None:
-  state = jax.device_put(state, sharding)
-  run_keys = jax.device_put(run_keys, sharding)
 data = train.EmbeddingData(jnp.asarray(task.src_vectors),
                            jnp.asarray(task.tgt_vectors))
 state, _ = chunk_fn(state, run_keys, data)
