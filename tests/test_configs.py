@@ -40,6 +40,7 @@ def test_objective_defaults():
   assert wgangp.train.dis_optimizer == "adam"
   assert wgangp.train.dis_lr == pytest.approx(5e-4)
   assert wgangp.train.lr_shrink == 1.0 and wgangp.model.layer_norm
+  assert wgangp.train.map_optimizer == "sgd"  # The mapping keeps SGD.
   assert registry.get_config("wgan_es_en").train.dis_optimizer == "rmsprop"
   assert registry.get_config("wgan_es_en").objective.clip == 0.25
 

@@ -80,14 +80,17 @@ def _wasserstein(name: str, optimizer: str, optimizer_kwargs: dict) -> Callable:
   def apply(c):
     c.method = name
     c.model.layer_norm = True
-    for side in ("map", "dis"):
-      c.train[f"{side}_optimizer"] = optimizer
-      c.train[f"{side}_lr"] = 5e-4
-      c.train[f"{side}_optimizer_kwargs"] = ml_collections.ConfigDict(
-          optimizer_kwargs)
-    # Adaptive optimisers: no decay, and no shrink on a criterion drop (a
-    # Wasserstein critic's estimate is meaningful, its noise is not a signal
-    # to slow down).
+    # The critic gets the adaptive optimiser of its paper, lr 5e-4.
+    c.train.dis_optimizer = optimizer
+    c.train.dis_lr = 5e-4
+    c.train.dis_optimizer_kwargs = ml_collections.ConfigDict(optimizer_kwargs)
+    # The mapping keeps plain SGD 0.1 (Conneau et al.): with Adam 5e-4 on W as
+    # well, no Wasserstein run took off on UBiLexAT es-en within 4 epochs;
+    # with SGD, WGAN-GP reached CSLS P@1 0.707 within 2 epochs (0.755 refined).
+    c.train.map_optimizer = "sgd"
+    c.train.map_lr = 0.1
+    # No decay and no shrink on a criterion drop: a Wasserstein critic's
+    # estimate is meaningful, its noise is not a signal to slow down.
     c.train.lr_decay = 1.0
     c.train.lr_shrink = 1.0
   return apply
