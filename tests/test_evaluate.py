@@ -7,13 +7,10 @@ import scipy.stats
 
 from bdi_jax import evaluate
 from bdi_jax import retrieval
+from tests import reference
 
 N_SRC, N_TGT, D = 37, 29, 16  # Odd, unequal sizes catch axis mix-ups.
 CSLS_K = 5
-
-
-def _unit_rows(x):
-  return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
 def test_precision_at_k_hand_computed():
@@ -39,19 +36,13 @@ def test_precision_at_k_errors():
 def noisy():
   """A noisy mapping: retrieval is right for some words only."""
   rng = np.random.default_rng(0)
-  src = _unit_rows(rng.standard_normal((N_SRC, D)))
-  tgt = _unit_rows(src[:N_TGT] + 0.9 * rng.standard_normal((N_TGT, D)))
+  src = reference.unit_rows(rng.standard_normal((N_SRC, D)))
+  tgt = reference.unit_rows(src[:N_TGT] + 0.9 * rng.standard_normal((N_TGT, D)))
   return src, tgt
 
 
 def _np_scores(src, tgt, method):
-  s, t = src.astype(np.float64), tgt.astype(np.float64)
-  sims = s @ t.T
-  if method == "nn":
-    return sims
-  r_src = np.mean(-np.sort(-sims, axis=1)[:, :CSLS_K], axis=1)
-  r_tgt = np.mean(-np.sort(-sims.T, axis=1)[:, :CSLS_K], axis=1)
-  return 2 * sims - r_src[:, None] - r_tgt[None, :]
+  return reference.np_scores(src, tgt, method, CSLS_K)
 
 
 @pytest.mark.parametrize("n_words", [1, 7, 1000])
@@ -95,7 +86,7 @@ def test_evaluate_translation_matches_bruteforce(noisy):
 
 def test_evaluate_translation_known_rotation():
   rng = np.random.default_rng(1)
-  src = _unit_rows(rng.standard_normal((N_SRC, D)))
+  src = reference.unit_rows(rng.standard_normal((N_SRC, D)))
   w = scipy.stats.ortho_group.rvs(D, random_state=2).astype(np.float32)
   perm = rng.permutation(N_SRC)[:N_TGT]  # tgt[j] translates src[perm[j]].
   tgt = src[perm] @ w.T

@@ -8,13 +8,10 @@ import scipy.stats
 
 from bdi_jax import refine
 from bdi_jax import retrieval
+from tests import reference
 
 N_SRC, N_TGT, D = 31, 23, 5  # Odd, unequal sizes catch axis mix-ups.
 CSLS_K = 3
-
-
-def _unit_rows(x):
-  return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
 
 
 def test_procrustes_matches_scipy():
@@ -48,21 +45,14 @@ def test_procrustes_shape_check():
 def embeddings():
   """Noisy, shuffled translations: some but not all words are mutual NNs."""
   rng = np.random.default_rng(3)
-  src = _unit_rows(rng.standard_normal((N_SRC, D)))
+  src = reference.unit_rows(rng.standard_normal((N_SRC, D)))
   perm = rng.permutation(N_SRC)[:N_TGT]
-  tgt = _unit_rows(src[perm] + 0.6 * rng.standard_normal((N_TGT, D)))
+  tgt = reference.unit_rows(src[perm] + 0.6 * rng.standard_normal((N_TGT, D)))
   return src, tgt
 
 
 def _np_scores(src, tgt, method):
-  """Full-vocabulary similarity ``[n_src, n_tgt]`` in float64."""
-  s, t = src.astype(np.float64), tgt.astype(np.float64)
-  sims = s @ t.T
-  if method == "nn":
-    return sims
-  r_src = np.mean(-np.sort(-sims, axis=1)[:, :CSLS_K], axis=1)
-  r_tgt = np.mean(-np.sort(-sims.T, axis=1)[:, :CSLS_K], axis=1)
-  return 2 * sims - r_src[:, None] - r_tgt[None, :]
+  return reference.np_scores(src, tgt, method, CSLS_K)
 
 
 def _np_build(src, tgt, method, mode, max_rank):

@@ -1,0 +1,18 @@
+"""Independent numpy references shared by the retrieval-level tests."""
+
+import numpy as np
+
+
+def unit_rows(x):
+  return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def np_scores(src, tgt, method, k):
+  """Brute-force ``[n_src, n_tgt]`` NN (cosine) or CSLS scores, in float64."""
+  s, t = src.astype(np.float64), tgt.astype(np.float64)
+  sims = s @ t.T
+  if method == "nn":
+    return sims
+  r_src = np.mean(-np.sort(-sims, axis=1)[:, :k], axis=1)
+  r_tgt = np.mean(-np.sort(-sims.T, axis=1)[:, :k], axis=1)
+  return 2 * sims - r_src[:, None] - r_tgt[None, :]
