@@ -19,7 +19,7 @@ import functools
 import json
 import sys
 import time
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
@@ -30,7 +30,8 @@ from bdi_jax import train as train_lib
 from bdi_jax.data import tasks
 from bdi_jax.progress import ProgressBar
 
-__all__ = ["train_and_evaluate", "Mapping", "score_mapping", "refine_mapping",
+__all__ = ["train_and_evaluate", "Mapping", "Spaces", "device_spaces",
+           "score_mapping", "refine_mapping",
            "induce_dictionary", "adversarial_training", "SUPERVISED_METHODS"]
 
 # Methods that start from a training dictionary instead of a GAN.
@@ -49,56 +50,66 @@ class Mapping:
   ctx: retrieval.CSLSContext
 
 
-def _mapped(task: tasks.Task, w) -> jax.Array:
+class Spaces(NamedTuple):
+  """A task's embeddings on the device, uploaded and normalised once per run
+  (at 200k x 300 each upload is ~240 MB, and scoring happens every epoch)."""
+  src: jax.Array  # [n_src, d] as trained on (config normalisation applied).
+  tgt: jax.Array  # [n_tgt, d]
+  tgt_unit: jax.Array  # [n_tgt, d] row-normalised, for retrieval.
+  test_pairs: Optional[np.ndarray]  # [m, 2] gold pairs, or None.
+
+
+def device_spaces(task: tasks.Task) -> Spaces:
+  tgt = jnp.asarray(task.tgt_vectors)
+  return Spaces(jnp.asarray(task.src_vectors), tgt,
+                retrieval.normalize_rows(tgt), task.test_pairs)
+
+
+def _mapped(spaces: Spaces, w) -> jax.Array:
   return retrieval.normalize_rows(
-      models.apply_mapping(jnp.asarray(w), jnp.asarray(task.src_vectors)))
+      models.apply_mapping(jnp.asarray(w), spaces.src))
 
 
-def _targets(task: tasks.Task) -> jax.Array:
-  return retrieval.normalize_rows(jnp.asarray(task.tgt_vectors))
-
-
-def score_mapping(task: tasks.Task, w, config, origin: str) -> Mapping:
+def score_mapping(spaces: Spaces, w, config, origin: str) -> Mapping:
   """Criterion and test precision of ``w``, sharing one CSLS context."""
-  mapped, tgt = _mapped(task, w), _targets(task)
+  mapped, tgt = _mapped(spaces, w), spaces.tgt_unit
   batch = config.eval.batch_size or None
   ctx = retrieval.csls_context(mapped, tgt, k=config.eval.csls_k,
                                batch_size=batch)
   criterion = evaluate.mean_cosine_criterion(
       mapped, tgt, ctx, n_words=config.eval.criterion_words, batch_size=batch)
   precision = None
-  if task.test_pairs is not None:
+  if spaces.test_pairs is not None:
     precision = evaluate.evaluate_translation(
-        mapped, tgt, task.test_pairs, ctx, methods=tuple(config.eval.methods),
-        ks=tuple(config.eval.ks), batch_size=batch)
+        mapped, tgt, spaces.test_pairs, ctx,
+        methods=tuple(config.eval.methods), ks=tuple(config.eval.ks),
+        batch_size=batch)
   return Mapping(np.asarray(w), float(criterion), precision, origin, ctx)
 
 
-def induce_dictionary(task: tasks.Task, mapping: Mapping,
+def induce_dictionary(spaces: Spaces, mapping: Mapping,
                       config) -> refine.InducedDictionary:
   """CSLS dictionary of a scored mapping (reuses its r-vectors)."""
   return refine.build_dictionary(
-      _mapped(task, mapping.w), _targets(task), mapping.ctx,
+      _mapped(spaces, mapping.w), spaces.tgt_unit, mapping.ctx,
       method=config.refine.method, mode=config.refine.mode,
       max_rank=config.refine.max_rank,
       batch_size=config.eval.batch_size or None)
 
 
-def refine_mapping(task: tasks.Task, start: Mapping, config, *,
+def refine_mapping(spaces: Spaces, start: Mapping, config, *,
                    log=None, desc="refine") -> Mapping:
   """``config.refine.n_rounds`` rounds of dictionary induction + Procrustes.
 
   Returns the best of ``start`` and every round by the unsupervised criterion.
   """
   best, current = start, start
-  src = jnp.asarray(task.src_vectors)
-  tgt = jnp.asarray(task.tgt_vectors)
   with ProgressBar(config.refine.n_rounds, desc,
                    enabled=config.progress) as bar:
     for r in range(1, config.refine.n_rounds + 1):
-      pairs = np.asarray(induce_dictionary(task, current, config).pairs)
-      w = refine.procrustes(src[pairs[:, 0]], tgt[pairs[:, 1]])
-      current = score_mapping(task, w, config, f"refinement round {r}")
+      pairs = np.asarray(induce_dictionary(spaces, current, config).pairs)
+      w = refine.procrustes(spaces.src[pairs[:, 0]], spaces.tgt[pairs[:, 1]])
+      current = score_mapping(spaces, w, config, f"refinement round {r}")
       if log:
         log({"phase": "refinement", "round": r, "dictionary_size": len(pairs),
              "criterion": current.criterion, "precision": current.precision})
@@ -108,16 +119,14 @@ def refine_mapping(task: tasks.Task, start: Mapping, config, *,
   return best
 
 
-def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
+def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
                          log=None) -> List[Mapping]:
   """Trains one mapping per seed; returns each seed's best by the criterion."""
   t = config.train
-  dim = task.src_vectors.shape[1]
-  n_src = task.src_vectors.shape[0]
+  n_src, dim = spaces.src.shape
   init_fn, chunk_fn, chunk_steps = trainer.build_trainer(config, dim, n_src)
   state, run_keys = trainer.init_seeds(init_fn, seeds)
-  data = train_lib.EmbeddingData(jnp.asarray(task.src_vectors),
-                                 jnp.asarray(task.tgt_vectors))
+  data = train_lib.EmbeddingData(spaces.src, spaces.tgt)
 
   # MUSE counts an epoch in samples; one iteration consumes batch_size of them.
   iters_per_epoch = max(1, t.epoch_size // t.batch_size)
@@ -145,7 +154,7 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
     ws = np.asarray(jax.device_get(state.mapping))
     epoch_criteria = []
     for i, seed in enumerate(seeds):
-      scored = score_mapping(task, ws[i], config, f"adversarial epoch {epoch}")
+      scored = score_mapping(spaces, ws[i], config, f"adversarial epoch {epoch}")
       epoch_criteria.append(scored.criterion)
       previous_best = best[i]
       if previous_best is None or scored.criterion > previous_best.criterion:
@@ -173,13 +182,12 @@ def adversarial_training(task: tasks.Task, config, seeds: List[int], *,
   return best
 
 
-def supervised_start(task: tasks.Task, config) -> Mapping:
+def supervised_start(task: tasks.Task, spaces: Spaces, config) -> Mapping:
   if task.train_pairs is None:
     raise ValueError(f"method {config.method!r} needs config.data.train_dict")
-  src = jnp.asarray(task.src_vectors)[task.train_pairs[:, 0]]
-  tgt = jnp.asarray(task.tgt_vectors)[task.train_pairs[:, 1]]
-  return score_mapping(task, refine.procrustes(src, tgt), config,
-                       "supervised Procrustes")
+  w = refine.procrustes(spaces.src[task.train_pairs[:, 0]],
+                        spaces.tgt[task.train_pairs[:, 1]])
+  return score_mapping(spaces, w, config, "supervised Procrustes")
 
 
 def _print(config, text: str) -> None:
@@ -215,16 +223,21 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
            "the vocabularies")
 
   seeds = [config.seed + i for i in range(config.n_seeds)]
+  spaces = device_spaces(task)
   if config.method in SUPERVISED_METHODS:
-    starts = [supervised_start(task, config)] * len(seeds)
+    # Deterministic: every seed would refine the same start to the same end.
+    start = supervised_start(task, spaces, config)
+    starts = [start] * len(seeds)
+    finals = [refine_mapping(spaces, start, config, log=log)] * len(seeds)
   else:
-    starts = adversarial_training(task, config, seeds, log=log)
-  finals = [refine_mapping(task, s, config, log=log, desc=f"refine seed {seed}")
-            for seed, s in zip(seeds, starts)]
+    starts = adversarial_training(spaces, config, seeds, log=log)
+    finals = [refine_mapping(spaces, s, config, log=log,
+                             desc=f"refine seed {seed}")
+              for seed, s in zip(seeds, starts)]
 
   head = finals[0]
   outputs.save_array(workdir / "W.npy", head.w)
-  induced = induce_dictionary(task, head, config)
+  induced = induce_dictionary(spaces, head, config)
   pairs, scores = np.asarray(induced.pairs), np.asarray(induced.scores)
   outputs.write_dictionary_tsv(
       workdir / "dictionary.tsv",

@@ -27,7 +27,7 @@ from bdi_jax.objectives import noise as noise_lib
 
 __all__ = [
     "TrainState", "EmbeddingData", "StepConfig", "OPTIMIZERS", "make_optimizer",
-    "create_train_state", "train_step", "train_chunk",
+    "create_train_state", "critic_update", "train_step", "train_chunk",
     "learning_rate", "set_learning_rate",
 ]
 
@@ -111,6 +111,21 @@ def create_train_state(key: jax.Array, dim: int, module: models.Discriminator,
   )
 
 
+def critic_update(objective: objectives_base.Objective,
+                  critic: objectives_base.Critic,
+                  tx: optax.GradientTransformation, params, opt_state,
+                  real: jax.Array, fake: jax.Array, key: jax.Array):
+  """One critic step: the objective's loss, an optimiser update, then the
+  objective's projection (e.g. WGAN clipping). Returns
+  ``(params, opt_state, metrics)``; shared by training and the 2-D lab."""
+  (_, metrics), grads = jax.value_and_grad(
+      lambda p: objective.critic_loss(critic, p, real, fake, key),
+      has_aux=True)(params)
+  updates, opt_state = tx.update(grads, opt_state, params)
+  params = objective.project(optax.apply_updates(params, updates))
+  return params, opt_state, metrics
+
+
 def _sample_ids(key, n_rows: int, most_frequent: int, batch_size: int):
   # Capped at the vocabulary: asking for more frequent words than exist simply
   # means "all of them" (MUSE asserts instead).
@@ -153,11 +168,8 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
     real = data.tgt[tgt_ids]
     if config.noise_std > 0:  # Static: no RNG work at all when it is off.
       real, fake = noise_lib.add_instance_noise(k_noise, real, fake, noise_std)
-    (_, metrics), grads = jax.value_and_grad(
-        lambda p: objective.critic_loss(critic, p, real, fake, k_loss),
-        has_aux=True)(params)
-    updates, opt_state = dis_tx.update(grads, opt_state, params)
-    params = objective.project(optax.apply_updates(params, updates))
+    params, opt_state, metrics = critic_update(
+        objective, critic, dis_tx, params, opt_state, real, fake, k_loss)
     return (params, opt_state), metrics
 
   (dis_params, dis_opt_state), dis_metrics = jax.lax.scan(

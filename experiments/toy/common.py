@@ -15,6 +15,7 @@ import ml_collections
 import optax
 
 from bdi_jax import models
+from bdi_jax import train
 from bdi_jax.objectives import base
 from bdi_jax.objectives import get_objective
 
@@ -109,11 +110,8 @@ def train_critic(objective: base.Objective, module: models.Discriminator,
     k_real, k_fake, k_loss = jax.random.split(step_key, 3)
     real = sample_real(k_real, batch_size)
     fake = sample_fake(k_fake, batch_size)
-    grads, metrics = jax.grad(
-        lambda p: objective.critic_loss(critic, p, real, fake, k_loss),
-        has_aux=True)(params)
-    updates, opt_state = tx.update(grads, opt_state, params)
-    params = objective.project(optax.apply_updates(params, updates))
+    params, opt_state, metrics = train.critic_update(
+        objective, critic, tx, params, opt_state, real, fake, k_loss)
     return (params, opt_state), metrics
 
   (params, _), metrics = jax.lax.scan(

@@ -32,6 +32,7 @@ import numpy as np
 import optax
 
 from bdi_jax import models
+from bdi_jax import train
 from experiments.toy import common
 from experiments.toy import ring
 
@@ -139,11 +140,8 @@ def train_gan(objective_name: str, key: jax.Array, *, steps: int = 2000,
       k_real, k_fake, k_loss = jax.random.split(k, 3)
       real = ring.sample_ring(k_real, batch_size)
       fake = fake_gen(k_fake)  # A constant for the critic.
-      grads, metrics = jax.grad(
-          lambda p: objective.critic_loss(critic, p, real, fake, k_loss),
-          has_aux=True)(params)
-      updates, opt_state = critic_tx.update(grads, opt_state, params)
-      params = objective.project(optax.apply_updates(params, updates))
+      params, opt_state, metrics = train.critic_update(
+          objective, critic, critic_tx, params, opt_state, real, fake, k_loss)
       return (params, opt_state), metrics
 
     (critic_params, critic_opt_state), critic_metrics = jax.lax.scan(
