@@ -11,6 +11,7 @@ from typing import Dict, List, NamedTuple, Set, Tuple, Union
 
 import numpy as np
 
+from bdi_jax import errors
 from bdi_jax import paths
 
 __all__ = [
@@ -61,7 +62,7 @@ class Dictionary(NamedTuple):
   path: str
 
 
-class DictionaryFileError(ValueError):
+class DictionaryFileError(errors.DataError):
   """A malformed or useless dictionary file; message starts ``path:line:``."""
 
 

@@ -19,6 +19,7 @@ from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple,
 
 import numpy as np
 
+from bdi_jax import errors
 from bdi_jax import paths
 
 __all__ = [
@@ -50,7 +51,7 @@ class Embeddings(NamedTuple):
     return int(self.vectors.shape[1])
 
 
-class EmbeddingFileError(ValueError):
+class EmbeddingFileError(errors.DataError):
   """A malformed embedding file; the message starts with ``path:line:``."""
 
 

@@ -10,6 +10,7 @@ from typing import NamedTuple, Optional
 
 import numpy as np
 
+from bdi_jax import errors
 from bdi_jax import paths
 from bdi_jax.data import synthetic
 from bdi_jax.data.dictionaries import Coverage, load_dictionary
@@ -18,7 +19,7 @@ from bdi_jax.data.embeddings import Embeddings, load_vec, normalize_embeddings
 __all__ = ["Task", "MissingDataError", "load_task", "normalization_methods"]
 
 
-class MissingDataError(FileNotFoundError):
+class MissingDataError(errors.BdiError, FileNotFoundError):
   """Data files named by a config are not on disk (message says how to fetch)."""
 
 
