@@ -6,7 +6,8 @@ print it as one line (``error: ...``) and everything else stays a traceback
 (a bug). The library never prints or exits; only ``experiments/cli.py`` does.
 """
 
-__all__ = ["BdiError", "ConfigError", "DataError", "WorkdirError"]
+__all__ = ["BdiError", "ConfigError", "DataError", "WorkdirError",
+           "TrainingFailed", "Interrupted"]
 
 
 class BdiError(Exception):
@@ -23,3 +24,11 @@ class DataError(BdiError, ValueError):
 
 class WorkdirError(BdiError):
   """A workdir cannot be used (holds other results, is not a run, ...)."""
+
+
+class TrainingFailed(BdiError):
+  """Every seed of a run failed (e.g. diverged); nothing to export."""
+
+
+class Interrupted(BdiError):
+  """Ctrl-C / SIGTERM: the state was saved; the message says how to resume."""

@@ -26,7 +26,15 @@ __all__ = [
     "precision_at_k",
     "evaluate_translation",
     "mean_cosine_criterion",
+    "DEFAULT_BANDS",
+    "precision_by_band",
+    "evaluate_translation_by_band",
 ]
+
+# Frequency bands of the source word (its rank; vocabularies are
+# frequency-ordered), as (first rank, end rank): frequent vs rare words
+# (thesis Sec. 5.4.10). ``None`` as the end: to the end of the vocabulary.
+DEFAULT_BANDS = ((0, 1000), (1000, 5000), (5000, 20000), (20000, None))
 
 
 def precision_at_k(topk_indices: np.ndarray, gold: Sequence[np.ndarray],
@@ -125,3 +133,72 @@ def mean_cosine_criterion(mapped_src: jax.Array, tgt: jax.Array,
   queries = retrieval.normalize_rows(mapped_src[src_ids])
   translations = retrieval.normalize_rows(tgt[nb.indices[:, 0]])
   return float(jnp.mean(jnp.sum(queries * translations, axis=1)))
+
+
+def _band_name(start: int, end: Optional[int]) -> str:
+  return f"{start}-{end}" if end is not None else f"{start}+"
+
+
+def precision_by_band(topk_indices: np.ndarray, src_ids: np.ndarray,
+                      gold: Sequence[np.ndarray],
+                      bands=DEFAULT_BANDS,
+                      ks: Sequence[int] = (1, 5, 10)
+                      ) -> Dict[str, Dict[str, float]]:
+  """Precision@k of the queries whose source rank falls in each band.
+
+  Args:
+    topk_indices: ``[q, K]`` retrieved target ids, best first.
+    src_ids: ``[q]`` source ids of the queries (= frequency ranks).
+    gold: ``q`` arrays of acceptable target ids.
+    bands: ``(start, end)`` rank ranges, ``end`` exclusive or ``None``.
+    ks: cut-offs.
+
+  Returns:
+    ``{"start-end": {"queries": n, "p@k": ...}}`` for every band; a band
+    without queries has ``queries: 0`` and no precision.
+  """
+  src_ids = np.asarray(src_ids)
+  topk_indices = np.asarray(topk_indices)
+  if src_ids.shape != (topk_indices.shape[0],):
+    raise ValueError(f"src_ids must be [q] with q = {topk_indices.shape[0]}; "
+                     f"got {src_ids.shape}")
+  out = {}
+  for start, end in bands:
+    mask = src_ids >= start
+    if end is not None:
+      mask &= src_ids < end
+    rows = np.flatnonzero(mask)
+    entry: Dict[str, float] = {"queries": int(len(rows))}
+    if len(rows):
+      entry.update(precision_at_k(topk_indices[rows],
+                                  [gold[i] for i in rows], ks))
+    out[_band_name(start, end)] = entry
+  return out
+
+
+def evaluate_translation_by_band(mapped_src: jax.Array, tgt: jax.Array,
+                                 pairs: np.ndarray,
+                                 ctx: Optional[retrieval.CSLSContext], *,
+                                 bands=DEFAULT_BANDS,
+                                 methods: Sequence[str] = ("nn", "csls"),
+                                 ks: Sequence[int] = (1, 5, 10),
+                                 batch_size: Optional[int] = None
+                                 ) -> Dict[str, Dict[str, Dict[str, float]]]:
+  """:func:`evaluate_translation`, split by the source word's frequency band.
+
+  Same arguments as :func:`evaluate_translation`, plus ``bands`` (see
+  :func:`precision_by_band`).
+
+  Returns:
+    ``{method: {band: {"queries": n, "p@k": fraction}}}``.
+  """
+  src_ids, gold = pairs_to_gold(pairs)
+  if len(src_ids) == 0:
+    raise ValueError("evaluate_translation_by_band needs at least one pair")
+  results = {}
+  for method in methods:
+    nb = retrieval.get_retriever(method)(src_ids, mapped_src, tgt, max(ks),
+                                          ctx=ctx, batch_size=batch_size)
+    results[method] = precision_by_band(np.asarray(nb.indices),
+                                        np.asarray(src_ids), gold, bands, ks)
+  return results

@@ -3,13 +3,19 @@
 Every data path the library uses is relative to one root so that a single
 environment variable moves all of it: ``BDI_DATA_DIR`` when set, otherwise a
 per-user cache folder. Absolute paths are always used as given.
+
+This is the one resolver of that root: the library, the tests
+(``tests/conftest.py``) and the benchmarks all call :func:`data_root`. It is a
+leaf module (it imports nothing of bdi_jax); which files exist under the root
+and how to fetch them is :mod:`bdi_jax.data.catalogue`'s concern.
 """
 
 import os
 import pathlib
 from typing import Optional, Union
 
-__all__ = ["DATA_DIR_ENV", "data_root", "resolve", "open_data_file"]
+__all__ = ["DATA_DIR_ENV", "user_cache_dir", "data_root", "resolve",
+           "open_data_file"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -17,19 +23,27 @@ PathLike = Union[str, "os.PathLike[str]"]
 DATA_DIR_ENV = "BDI_DATA_DIR"
 
 
-def data_root() -> pathlib.Path:
-  """Returns the data root folder (it need not exist yet).
-
-  ``$BDI_DATA_DIR`` if set and non-empty, else ``$XDG_CACHE_HOME/bdi-jax``, else
-  ``~/.cache/bdi-jax``. A leading ``~`` is expanded.
-  """
-  explicit = os.environ.get(DATA_DIR_ENV)
-  if explicit:
-    return pathlib.Path(explicit).expanduser()
+def user_cache_dir() -> pathlib.Path:
+  """bdi-jax's per-user cache folder: ``$XDG_CACHE_HOME/bdi-jax``, else
+  ``~/.cache/bdi-jax`` (absolute; it need not exist yet)."""
   cache = os.environ.get("XDG_CACHE_HOME")
   base = pathlib.Path(cache).expanduser() if cache else (
       pathlib.Path.home() / ".cache")
-  return base / "bdi-jax"
+  return base.absolute() / "bdi-jax"
+
+
+def data_root() -> pathlib.Path:
+  """Returns the data root folder (it need not exist yet).
+
+  ``$BDI_DATA_DIR`` if set and non-empty, else :func:`user_cache_dir`. A
+  leading ``~`` is expanded, and a relative ``$BDI_DATA_DIR`` (e.g.
+  ``../shared/data``) is made absolute against the current folder, so that
+  messages and recorded provenance name the real place.
+  """
+  explicit = os.environ.get(DATA_DIR_ENV)
+  if explicit:
+    return pathlib.Path(explicit).expanduser().absolute()
+  return user_cache_dir()
 
 
 def resolve(relative_path: PathLike,
@@ -52,12 +66,11 @@ def resolve(relative_path: PathLike,
 
 
 def open_data_file(path: PathLike):
-  """Opens ``path`` for binary reading; a missing file says how to get it."""
-  try:
-    return open(path, "rb")
-  except FileNotFoundError:
-    # Imported late so that `python -m bdi_jax.data.download` does not find
-    # its module already imported by the package (runpy warns about that).
-    from bdi_jax.data import download  # pylint: disable=g-import-not-at-top
-    raise FileNotFoundError(
-        download.missing_files_message([path])) from None
+  """Deprecated: use :func:`bdi_jax.data.catalogue.open_data_file`.
+
+  Kept until the readers (``bdi_jax/data/{embeddings,dictionaries}.py``) call
+  the catalogue's version; the import is late because the catalogue imports
+  this module.
+  """
+  from bdi_jax.data import catalogue  # pylint: disable=g-import-not-at-top
+  return catalogue.open_data_file(path)

@@ -1,23 +1,32 @@
 """The whole experiment: adversarial training -> model selection -> refinement.
 
 ``train_and_evaluate(config, workdir)`` is the host-side driver (the pure parts
-live in train.py, refine.py, retrieval.py, evaluate.py). It:
+live in train.py, refine.py, retrieval.py, evaluate.py, schedule.py). It:
 
-1. loads the task (every input is checked before the workdir is touched);
+1. checks the config, loads the task and checks the config against it, all
+   before anything is written;
 2. trains ``config.n_seeds`` mappings at once (vmapped over the seed, sharded
-   over local devices), in fused ``lax.scan`` chunks, logging between chunks;
-3. after each epoch computes the CSLS r-vectors of each mapping once and reuses
-   them for the unsupervised criterion and the test precision; keeps the mapping
-   with the best criterion; decays / shrinks the learning rate;
-4. refines the best mapping with CSLS dictionaries + Procrustes, keeping the
-   round with the best criterion;
-5. writes config.json, metrics.jsonl, summary.json, W.npy, dictionary.tsv.
+   over local devices) in fused ``lax.scan`` chunks; a seed whose losses or
+   mapping turn non-finite is rolled back to its state before the chunk with
+   halved learning rates, and marked failed after ``train.max_rollbacks``;
+3. after each epoch scores every mapping (unsupervised criterion and, given a
+   test dictionary, P@k), keeps each seed's best by the criterion, applies the
+   learning-rate policy and saves a checkpoint (also on Ctrl-C / SIGTERM);
+   methods in :data:`bdi_jax.starts.STARTS` compute their start instead;
+4. refines each seed's best mapping (CSLS dictionary + Procrustes) and selects
+   the seed with the best refined criterion;
+5. writes config.json, metrics.jsonl, train.log, summary.json, report.md,
+   W.npy (the selected seed), W-seed<N>.npy (every seed), dictionary.tsv, in
+   a staging folder that replaces the workdir only once everything is written
+   (see :mod:`bdi_jax.outputs`).
 """
 
+import contextlib
 import dataclasses
-import functools
 import json
+import signal
 import sys
+import threading
 import time
 from typing import Any, Dict, List, NamedTuple, Optional
 
@@ -25,17 +34,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bdi_jax import evaluate, models, outputs, refine, retrieval, trainer
+from bdi_jax import checkpoint as ckpt_lib
+from bdi_jax import console as console_lib
+from bdi_jax import detector, errors, evaluate, models, outputs, provenance
+from bdi_jax import refine
+from bdi_jax import report, retrieval, schedule, starts, trainer, validate
 from bdi_jax import train as train_lib
 from bdi_jax.data import tasks
-from bdi_jax.progress import ProgressBar
 
 __all__ = ["train_and_evaluate", "Mapping", "Spaces", "device_spaces",
-           "score_mapping", "refine_mapping",
-           "induce_dictionary", "adversarial_training", "SUPERVISED_METHODS"]
+           "score_mapping", "refine_mapping", "induce_dictionary",
+           "precision_by_band",
+           "adversarial_training", "select_seed", "SUPERVISED_METHODS"]
 
-# Methods that start from a training dictionary instead of a GAN.
-SUPERVISED_METHODS = ("procrustes",)
+# Methods that start from a computed mapping instead of a GAN.
+SUPERVISED_METHODS = tuple(starts.STARTS)
 
 
 @dataclasses.dataclass
@@ -48,6 +61,8 @@ class Mapping:
   # The CSLS r-vectors of this mapping, computed once (the expensive part at
   # 200k words) and reused by the criterion, the evaluation and the dictionary.
   ctx: retrieval.CSLSContext
+  # Unsupervised signals of the refinement that produced it (see detector.py).
+  signals: Dict[str, float] = dataclasses.field(default_factory=dict)
 
 
 class Spaces(NamedTuple):
@@ -65,14 +80,14 @@ def device_spaces(task: tasks.Task) -> Spaces:
                 retrieval.normalize_rows(tgt), task.test_pairs)
 
 
-def _mapped(spaces: Spaces, w) -> jax.Array:
+def mapped_source(spaces: Spaces, w) -> jax.Array:
   return retrieval.normalize_rows(
       models.apply_mapping(jnp.asarray(w), spaces.src))
 
 
 def score_mapping(spaces: Spaces, w, config, origin: str) -> Mapping:
   """Criterion and test precision of ``w``, sharing one CSLS context."""
-  mapped, tgt = _mapped(spaces, w), spaces.tgt_unit
+  mapped, tgt = mapped_source(spaces, w), spaces.tgt_unit
   batch = config.eval.batch_size or None
   ctx = retrieval.csls_context(mapped, tgt, k=config.eval.csls_k,
                                batch_size=batch)
@@ -87,162 +102,527 @@ def score_mapping(spaces: Spaces, w, config, origin: str) -> Mapping:
   return Mapping(np.asarray(w), float(criterion), precision, origin, ctx)
 
 
+def precision_by_band(spaces: Spaces, mapping: Mapping, config):
+  """P@k by frequency band of the source word (thesis §5.4.10: frequent vs
+  rare words), or None without a test dictionary. Computed for final
+  mappings only: per-epoch scoring does not need it."""
+  if spaces.test_pairs is None:
+    return None
+  return evaluate.evaluate_translation_by_band(
+      mapped_source(spaces, mapping.w), spaces.tgt_unit, spaces.test_pairs,
+      mapping.ctx, methods=tuple(config.eval.methods),
+      ks=tuple(config.eval.ks), batch_size=config.eval.batch_size or None)
+
+
 def induce_dictionary(spaces: Spaces, mapping: Mapping,
                       config) -> refine.InducedDictionary:
   """CSLS dictionary of a scored mapping (reuses its r-vectors)."""
   return refine.build_dictionary(
-      _mapped(spaces, mapping.w), spaces.tgt_unit, mapping.ctx,
+      mapped_source(spaces, mapping.w), spaces.tgt_unit, mapping.ctx,
       method=config.refine.method, mode=config.refine.mode,
       max_rank=config.refine.max_rank,
       batch_size=config.eval.batch_size or None)
 
 
+def _p1(precision, method: str = "csls") -> Optional[float]:
+  if not precision or method not in precision:
+    return None
+  return precision[method].get("p@1")
+
+
 def refine_mapping(spaces: Spaces, start: Mapping, config, *,
-                   log=None, desc="refine") -> Mapping:
+                   log=None, console=None, seed=None) -> Mapping:
   """``config.refine.n_rounds`` rounds of dictionary induction + Procrustes.
 
   Returns the best of ``start`` and every round by the unsupervised criterion.
   """
+  console = console or console_lib.Console(bars=False, enabled=False)
   best, current = start, start
-  with ProgressBar(config.refine.n_rounds, desc,
-                   enabled=config.progress) as bar:
+  desc = "refine" if seed is None else f"refine seed {seed}"
+  # How many words could pair up at most: the dictionary's mutual-NN size over
+  # this is the detector's main signal.
+  n_max = min(spaces.src.shape[0], spaces.tgt.shape[0],
+              config.refine.max_rank or spaces.src.shape[0])
+  signals, previous = {}, None
+  with console.bar(config.refine.n_rounds, desc) as bar:
     for r in range(1, config.refine.n_rounds + 1):
       pairs = np.asarray(induce_dictionary(spaces, current, config).pairs)
+      signals = detector.dictionary_signals(pairs, previous, n_max)
+      previous = pairs
       w = refine.procrustes(spaces.src[pairs[:, 0]], spaces.tgt[pairs[:, 1]])
       current = score_mapping(spaces, w, config, f"refinement round {r}")
       if log:
-        log({"phase": "refinement", "round": r, "dictionary_size": len(pairs),
+        log({"phase": "refinement", "seed": seed, "round": r,
+             "dictionary_size": len(pairs), **signals,
              "criterion": current.criterion, "precision": current.precision})
       if current.criterion > best.criterion:
         best = current
-      bar.update(1, criterion=current.criterion, pairs=len(pairs))
-  return best
+      bar.update(1, f"criterion {current.criterion:.4f} pairs {len(pairs)}")
+  return dataclasses.replace(best, signals=signals)
+
+
+# ---------------------------------------------------------------------------
+# Interrupts: Ctrl-C / SIGTERM only set a flag; the loop checks it between
+# chunks, where the state is consistent, saves a checkpoint and stops.
+# ---------------------------------------------------------------------------
+class _StopFlag:
+  requested = False
+
+
+@contextlib.contextmanager
+def _stop_on_signals():
+  flag = _StopFlag()
+  if threading.current_thread() is not threading.main_thread():
+    yield flag
+    return
+
+  def handler(signum, frame):
+    del frame
+    if flag.requested:  # A second Ctrl-C: stop now, whatever the state.
+      signal.signal(signum, signal.SIG_DFL)
+      raise KeyboardInterrupt
+    flag.requested = True
+
+  old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+  try:
+    yield flag
+  finally:
+    for s, h in old.items():
+      signal.signal(s, h)
+
+
+# ---------------------------------------------------------------------------
+# Adversarial training.
+# ---------------------------------------------------------------------------
+@dataclasses.dataclass
+class _Book:
+  """Host-side per-seed bookkeeping of the adversarial phase (checkpointed)."""
+  map_lr: np.ndarray  # [seeds]
+  dis_lr: np.ndarray
+  drops: np.ndarray  # Epochs that ended below the best criterion.
+  rollbacks: np.ndarray  # Non-finite chunks rolled back.
+  failed: List[Optional[str]]  # Reason, or None while the seed is alive.
+  takeoff_step: List[Optional[int]]
+  epoch: int = 0  # Next epoch to run (0-based).
+  chunk: int = 0  # Next chunk of that epoch.
+  sums: Dict[str, List[float]] = dataclasses.field(default_factory=dict)
+  counts: Optional[List[int]] = None  # Finite chunks summed, per seed.
+  timed_samples: float = 0.0  # Samples in chunks that did not compile.
+  timed_seconds: float = 0.0
+
+  def alive(self) -> np.ndarray:
+    return np.asarray([f is None for f in self.failed])
+
+
+def _with_learning_rates(state, book: _Book):
+  return state.replace(
+      map_opt_state=train_lib.set_learning_rate(
+          state.map_opt_state, book.map_lr.astype(np.float32)),
+      dis_opt_state=train_lib.set_learning_rate(
+          state.dis_opt_state, book.dis_lr.astype(np.float32)))
+
+
+def _take_seeds(mask: np.ndarray, new, old):
+  """Per seed: ``old`` where ``mask`` (roll back), else ``new``."""
+  m = jnp.asarray(mask)
+
+  def pick(n, o):
+    return jnp.where(m.reshape((-1,) + (1,) * (n.ndim - 1)), o, n)
+
+  return jax.tree.map(pick, new, old)
+
+
+def _save_checkpoint(run, state, book: _Book, best: List[Optional[Mapping]],
+                     seeds: List[int]) -> None:
+  if run is None or not run.enabled:
+    return
+  arrays = ckpt_lib.tree_to_arrays("state", state)
+  arrays.update(map_lr=book.map_lr, dis_lr=book.dis_lr, drops=book.drops,
+                rollbacks=book.rollbacks)
+  for i, b in enumerate(best):
+    if b is not None:
+      arrays[f"best_w/{i}"] = b.w
+  meta = {
+      "seeds": seeds, "epoch": book.epoch, "chunk": book.chunk,
+      "failed": book.failed, "takeoff_step": book.takeoff_step,
+      "sums": book.sums, "counts": book.counts,
+      "timed_samples": book.timed_samples,
+      "timed_seconds": book.timed_seconds,
+      "best_origin": [b.origin if b else None for b in best],
+      # Append-only files are cut back to these sizes on resume, so that a
+      # resumed run's logs hold each chunk and epoch exactly once.
+      "sizes": {f: run.size(f) for f in ("metrics.jsonl", "train.log")},
+  }
+  ckpt_lib.save(run.checkpoint, arrays, meta)
+
+
+def _load_checkpoint(run, state, spaces, config, seeds):
+  arrays, meta = ckpt_lib.load(run.checkpoint)
+  if meta["seeds"] != list(seeds):
+    raise errors.WorkdirError(
+        f"{run.checkpoint} was saved for seeds {meta['seeds']}, not {seeds}; "
+        "pass --overwrite to start over")
+  state = ckpt_lib.arrays_to_tree("state", arrays, state)
+  book = _Book(
+      map_lr=arrays["map_lr"], dis_lr=arrays["dis_lr"],
+      drops=arrays["drops"], rollbacks=arrays["rollbacks"],
+      failed=meta["failed"], takeoff_step=meta["takeoff_step"],
+      epoch=meta["epoch"], chunk=meta["chunk"],
+      sums={k: list(v) for k, v in meta["sums"].items()},
+      counts=meta["counts"], timed_samples=meta["timed_samples"],
+      timed_seconds=meta["timed_seconds"])
+  # The best mappings are re-scored (deterministic) rather than stored with
+  # their CSLS context, which is large.
+  best = [score_mapping(spaces, arrays[f"best_w/{i}"], config, origin)
+          if origin is not None else None
+          for i, origin in enumerate(meta["best_origin"])]
+  for name, size in meta["sizes"].items():
+    run.truncate(name, size)
+  return state, book, best
 
 
 def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
-                         log=None) -> List[Mapping]:
-  """Trains one mapping per seed; returns each seed's best by the criterion."""
+                         run: Optional[outputs.RunDir] = None,
+                         console: Optional[console_lib.Console] = None,
+                         task: Optional[tasks.Task] = None,
+                         base_criterion: Optional[float] = None):
+  """Trains one mapping per seed.
+
+  Returns:
+    ``(best, book)``: each seed's best mapping by the criterion (None for a
+    seed that failed before its first scored epoch) and the per-seed
+    bookkeeping (failures, rollbacks, take-off steps). Per-chunk and
+    per-epoch lines go to ``run``'s metrics.jsonl. A seed has taken off once
+    its criterion exceeds ``base_criterion`` (the identity mapping's; computed
+    when None) by ``eval.takeoff_margin``.
+  """
   t = config.train
-  n_src, dim = spaces.src.shape
-  init_fn, chunk_fn, chunk_steps = trainer.build_trainer(config, dim, n_src)
+  console = console or console_lib.Console(bars=False, enabled=False)
+  log = ((lambda r: run.append_jsonl("metrics.jsonl", r)) if run is not None
+         else (lambda r: None))
+  n, dim = len(seeds), spaces.src.shape[1]
+  init_fn, chunk_fn, chunk_steps = trainer.build_trainer(config, dim)
+  # An epoch is exactly epoch_size samples: full chunks, then a shorter one.
+  iters = t.epoch_size // t.batch_size
+  plan = [chunk_steps] * (iters // chunk_steps)
+  if iters % chunk_steps:
+    plan.append(iters % chunk_steps)
+  chunk_fns = {chunk_steps: chunk_fn}
+  for steps in set(plan) - {chunk_steps}:
+    chunk_fns[steps] = trainer.build_chunk(config, dim, steps)
+  compiled = set()  # Chunk sizes already run once (the first call compiles).
+
   state, run_keys = trainer.init_seeds(init_fn, seeds)
+  resuming = run is not None and run.resumed
+  if t.init_start and task is not None and not resuming:
+    # Start every seed's mapping from a computed one (e.g. GW) instead of I.
+    w0 = np.stack([starts.get_start(t.init_start).fn(task, spaces, config, s)
+                   for s in seeds]).astype(np.float32)
+    state = state.replace(mapping=jnp.asarray(w0))
   data = train_lib.EmbeddingData(spaces.src, spaces.tgt)
+  scales = np.asarray(tuple(t.map_lr_scales) or (1.0,) * n, np.float64)
+  book = _Book(map_lr=t.map_lr * scales, dis_lr=t.dis_lr * scales,
+               drops=np.zeros(n, np.int64), rollbacks=np.zeros(n, np.int64),
+               failed=[None] * n, takeoff_step=[None] * n)
+  best: List[Optional[Mapping]] = [None] * n
+  if resuming:
+    state, book, best = _load_checkpoint(run, state, spaces, config, seeds)
+    sharding = trainer.seed_sharding(n)
+    if sharding is not None:
+      state = jax.device_put(state, sharding)
+    console.log(f"resuming from {run.checkpoint} at epoch {book.epoch + 1}, "
+                f"chunk {book.chunk + 1}/{len(plan)}")
+  state = _with_learning_rates(state, book)
+  if base_criterion is None:
+    base_criterion = _identity(spaces, config).criterion
 
-  # MUSE counts an epoch in samples; one iteration consumes batch_size of them.
-  iters_per_epoch = max(1, t.epoch_size // t.batch_size)
-  n_chunks = -(-iters_per_epoch // chunk_steps)
-  lr = np.full(len(seeds), t.map_lr, np.float64)
-  best: List[Optional[Mapping]] = [None] * len(seeds)
-  drops = np.zeros(len(seeds), np.int64)  # Epochs that ended below the best.
+  with _stop_on_signals() as stop:
+    while book.epoch < t.n_epochs:
+      epoch = book.epoch
+      if book.chunk == 0:
+        book.sums, book.counts = {}, [0] * n
+      done = sum(plan[:book.chunk])
+      with console.bar(iters, f"epoch {epoch + 1}/{t.n_epochs}") as bar:
+        bar.update(done)
+        while book.chunk < len(plan):
+          steps = plan[book.chunk]
+          previous = state
+          tic = time.perf_counter()
+          state, metrics = chunk_fns[steps](previous, run_keys, data)
+          metrics = jax.device_get(metrics)  # Host sync once per chunk.
+          seconds = time.perf_counter() - tic
+          finite = np.asarray(metrics.pop("finite"), bool)
+          state, bad = _handle_divergence(state, previous, finite, book,
+                                          seeds, console, log,
+                                          t.max_rollbacks)
+          _accumulate(book, metrics, ~bad & book.alive())
+          if steps in compiled:
+            book.timed_samples += steps * 2 * t.batch_size * n
+            book.timed_seconds += seconds
+          compiled.add(steps)
+          step_now = np.asarray(jax.device_get(state.step))
+          for i, seed in enumerate(seeds):
+            if book.failed[i] is None:
+              log({"phase": "chunk", "epoch": epoch + 1, "seed": seed,
+                   "step": int(step_now[i]),
+                   **{k: float(np.asarray(v)[i]) for k, v in metrics.items()}})
+          book.chunk += 1
+          bar.update(steps, _chunk_caption(metrics, book))
+          if stop.requested and book.chunk < len(plan):
+            _save_checkpoint(run, state, book, best, seeds)
+            raise _interrupted(run)
+      best = _end_epoch(spaces, config, state, book, best, seeds,
+                        base_criterion, console, log)
+      book.epoch, book.chunk = epoch + 1, 0
+      state = _with_learning_rates(state, book)
+      _save_checkpoint(run, state, book, best, seeds)
+      if stop.requested and book.epoch < t.n_epochs:
+        raise _interrupted(run)
+  for i, reason in enumerate(book.failed):
+    if reason and best[i] is not None:
+      best[i].origin += f" (then failed: {reason})"
+  return best, book
 
-  for epoch in range(t.n_epochs):
-    sums: Dict[str, np.ndarray] = {}
-    tic = time.perf_counter()
-    with ProgressBar(n_chunks * chunk_steps, f"epoch {epoch}/{t.n_epochs}",
-                     enabled=config.progress) as bar:
-      for _ in range(n_chunks):
-        state, metrics = chunk_fn(state, run_keys, data)
-        metrics = jax.device_get(metrics)  # Host sync once per chunk.
-        for k, v in metrics.items():
-          sums[k] = sums.get(k, 0.0) + np.asarray(v)
-        bar.update(chunk_steps, **{k: float(np.mean(v))
-                                   for k, v in metrics.items()})
-    seconds = time.perf_counter() - tic
-    samples = n_chunks * chunk_steps * 2 * t.batch_size * len(seeds)
-    means = {k: v / n_chunks for k, v in sums.items()}
 
-    ws = np.asarray(jax.device_get(state.mapping))
-    epoch_criteria = []
-    for i, seed in enumerate(seeds):
-      scored = score_mapping(spaces, ws[i], config, f"adversarial epoch {epoch}")
-      epoch_criteria.append(scored.criterion)
-      previous_best = best[i]
-      if previous_best is None or scored.criterion > previous_best.criterion:
-        best[i] = scored
-      # Schedule (Conneau et al. 2018): multiplicative decay every epoch, and
-      # a shrink when the criterion falls below the best so far. The first
-      # such drop is forgiven: before the map "takes off" the criterion only
-      # wanders, and shrinking then would stall training for good.
-      lr[i] = max(t.min_lr, lr[i] * t.lr_decay)
-      if previous_best and scored.criterion < previous_best.criterion:
-        drops[i] += 1
-        if t.lr_shrink < 1 and drops[i] > t.lr_shrink_patience:
-          lr[i] = max(t.min_lr, lr[i] * t.lr_shrink)
-      if log:
-        log({"phase": "adversarial", "epoch": epoch, "seed": seed,
-             "criterion": scored.criterion, "precision": scored.precision,
-             "map_lr": float(lr[i]),
-             **{k: float(v[i]) for k, v in means.items()},
-             "seconds": seconds, "samples_per_s": samples / seconds})
-    state = state.replace(map_opt_state=train_lib.set_learning_rate(
-        state.map_opt_state, lr.astype(np.float32)))
-    _print(config, f"epoch {epoch}: criterion " + " ".join(
-        f"{c:.4f}" for c in epoch_criteria)
-           + f" | {samples / seconds:,.0f} samples/s")
+def _identity(spaces: Spaces, config) -> Mapping:
+  """The identity mapping, scored: what an unrelated map scores (the take-off
+  level and the failure detector's reference)."""
+  return score_mapping(spaces, models.init_mapping(spaces.src.shape[1]),
+                       config, "identity mapping")
+
+
+def _interrupted(run) -> errors.Interrupted:
+  where = run.checkpoint if run is not None and run.enabled else "nothing"
+  command = " ".join(sys.argv) if sys.argv and sys.argv[0] else None
+  resume = (f"; rerun the same command to resume: {provenance.command_line()}"
+            if command else "; call train_and_evaluate again to resume")
+  return errors.Interrupted(f"interrupted: the training state was saved to "
+                            f"{where}{resume}")
+
+
+def _handle_divergence(state, previous, finite, book: _Book, seeds, console,
+                       log, max_rollbacks: int):
+  """Rolls seeds with a non-finite chunk back, halving their learning rates."""
+  bad = ~finite
+  if not bad.any():
+    return state, bad
+  for i in np.flatnonzero(bad):
+    if book.failed[i] is not None:
+      continue
+    book.rollbacks[i] += 1
+    if book.rollbacks[i] > max_rollbacks:
+      book.failed[i] = (f"non-finite loss or mapping {book.rollbacks[i]} times "
+                        f"(learning rates halved {max_rollbacks} times); "
+                        "stopped")
+      # A failed seed stays at its last finite state and learns no more.
+      book.map_lr[i] = book.dis_lr[i] = 0.0
+      message = f"seed {seeds[i]} failed: {book.failed[i]}"
+    else:
+      book.map_lr[i] *= 0.5
+      book.dis_lr[i] *= 0.5
+      message = (f"seed {seeds[i]}: non-finite loss or mapping; rolled back "
+                 f"to the state before this chunk, learning rates halved to "
+                 f"{book.map_lr[i]:.3g} (mapping) / {book.dis_lr[i]:.3g} "
+                 f"(critic), rollback {book.rollbacks[i]}/{max_rollbacks}")
+    console.log(message)
+    log({"phase": "divergence", "seed": seeds[i], "message": message})
+  state = _take_seeds(bad | ~book.alive(), state, previous)
+  return _with_learning_rates(state, book), bad
+
+
+def _accumulate(book: _Book, metrics, ok: np.ndarray) -> None:
+  for k, v in metrics.items():
+    v = np.where(ok, np.asarray(v, np.float64), 0.0)
+    old = book.sums.get(k, [0.0] * len(ok))
+    book.sums[k] = [float(a + b) for a, b in zip(old, v)]
+  book.counts = [c + int(o) for c, o in zip(book.counts, ok)]
+
+
+def _chunk_caption(metrics, book: _Book) -> str:
+  keys = [k for k in ("dis_loss", "w_estimate", "gen_loss") if k in metrics]
+  parts = [f"{k} {float(np.mean(metrics[k])):.4g}" for k in keys[:2]]
+  if book.timed_seconds > 0:
+    parts.append(f"{book.timed_samples / book.timed_seconds:,.0f} samples/s")
+  return " ".join(parts)
+
+
+def _end_epoch(spaces, config, state, book: _Book, best, seeds,
+               base_criterion, console, log):
+  """Scores every live seed, keeps its best, applies the learning-rate policy."""
+  t = config.train
+  epoch = book.epoch
+  ws = np.asarray(jax.device_get(state.mapping))
+  steps = np.asarray(jax.device_get(state.step))
+  n = len(seeds)
+  criteria = np.full(n, np.nan)
+  best_before = np.asarray([b.criterion if b else np.nan for b in best])
+  texts, p1s = [], []
+  rate = (book.timed_samples / book.timed_seconds
+          if book.timed_seconds > 0 else float("nan"))
+  for i, seed in enumerate(seeds):
+    if book.failed[i] is not None:
+      texts.append("failed")
+      p1s.append("-")
+      continue
+    scored = score_mapping(spaces, ws[i], config,
+                           f"adversarial epoch {epoch + 1}")
+    criteria[i] = scored.criterion
+    if best[i] is None or scored.criterion > best[i].criterion:
+      best[i] = scored
+    if (book.takeoff_step[i] is None and
+        scored.criterion > base_criterion + config.eval.takeoff_margin):
+      book.takeoff_step[i] = int(steps[i])
+    texts.append(f"{scored.criterion:.4f}")
+    p1 = _p1(scored.precision)
+    p1s.append("-" if p1 is None else f"{p1:.3f}")
+    count = max(1, book.counts[i])
+    log({"phase": "adversarial", "epoch": epoch + 1, "seed": seed,
+         "step": int(steps[i]), "criterion": scored.criterion,
+         "precision": scored.precision, "map_lr": float(book.map_lr[i]),
+         **{k: v[i] / count for k, v in book.sums.items()},
+         "samples_per_s": rate})
+  alive = book.alive()
+  policy = schedule.LRPolicy.from_config(t)
+  new_lr, new_drops = schedule.next_learning_rate(
+      policy, book.map_lr, book.drops, np.nan_to_num(criteria, nan=-np.inf),
+      best_before)
+  book.map_lr = np.where(alive, new_lr, book.map_lr)
+  book.drops = np.where(alive, new_drops, book.drops)
+  line = f"epoch {epoch + 1}/{t.n_epochs}: criterion {' '.join(texts)}"
+  if spaces.test_pairs is not None:
+    line += f" | CSLS P@1 {' '.join(p1s)}"
+  line += f" | {rate:,.0f} samples/s"
+  console.log(line)
   return best
 
 
-def supervised_start(task: tasks.Task, spaces: Spaces, config) -> Mapping:
-  if task.train_pairs is None:
-    raise ValueError(f"method {config.method!r} needs config.data.train_dict")
-  w = refine.procrustes(spaces.src[task.train_pairs[:, 0]],
-                        spaces.tgt[task.train_pairs[:, 1]])
-  return score_mapping(spaces, w, config, "supervised Procrustes")
+# ---------------------------------------------------------------------------
+# The whole run.
+# ---------------------------------------------------------------------------
+def select_seed(finals: List[Optional[Mapping]]) -> int:
+  """Index of the seed with the best refined criterion (the unsupervised
+  model selection of Conneau et al., across seeds as across epochs)."""
+  candidates = [(m.criterion, -i) for i, m in enumerate(finals)
+                if m is not None and np.isfinite(m.criterion)]
+  if not candidates:
+    raise errors.TrainingFailed(
+        "every seed failed (non-finite losses or mapping); lower "
+        "config.train.map_lr / dis_lr, see train.log")
+  return -max(candidates)[1]
 
 
-def _print(config, text: str) -> None:
-  if config.progress:
-    print(text, file=sys.stderr, flush=True)
+def _start_phase(task, spaces, config, seeds, console) -> List[Mapping]:
+  start = starts.get_start(config.method)
+  if start.deterministic:  # Every seed would compute the same start.
+    w = start.fn(task, spaces, config, seeds[0])
+    mapping = score_mapping(spaces, w, config, start.description)
+    return [mapping] * len(seeds)
+  out = []
+  for seed in seeds:
+    w = start.fn(task, spaces, config, seed)
+    out.append(score_mapping(spaces, w, config, start.description))
+    console.log(f"{start.description} seed {seed}: criterion "
+                f"{out[-1].criterion:.4f}")
+  return out
 
 
-def _seed_summary(seed, adversarial: Mapping, refined: Mapping) -> Dict[str, Any]:
-  return {"seed": seed, "criterion": refined.criterion,
-          "adversarial_criterion": adversarial.criterion,
-          "adversarial": adversarial.precision, "refined": refined.precision,
-          "selected": refined.origin, "adversarial_selected": adversarial.origin}
+def _seed_row(seed, adversarial: Optional[Mapping], refined: Optional[Mapping],
+              book: Optional[_Book], i: int, config, spaces: Spaces,
+              identity: Mapping) -> Dict[str, Any]:
+  signals = refined.signals if refined else {}
+  criterion = refined.criterion if refined else None
+  return {
+      "seed": seed,
+      "criterion": refined.criterion if refined else None,
+      "adversarial_criterion": adversarial.criterion if adversarial else None,
+      "adversarial": adversarial.precision if adversarial else None,
+      "refined": refined.precision if refined else None,
+      "refined_by_band": (precision_by_band(spaces, refined, config)
+                          if refined else None),
+      "selected": refined.origin if refined else None,
+      "adversarial_selected": adversarial.origin if adversarial else None,
+      "failed": book.failed[i] if book else None,
+      "rollbacks": int(book.rollbacks[i]) if book else 0,
+      "takeoff_step": book.takeoff_step[i] if book else None,
+      "mutual_fraction": signals.get("mutual_fraction"),
+      "dictionary_overlap": signals.get("dictionary_overlap"),
+      "criterion_gain": (None if criterion is None
+                         else criterion - identity.criterion),
+      "predicted_success": detector.predict_success(
+          criterion, identity.criterion,
+          min_gain=config.eval.detector_criterion_gain),
+  }
 
 
 def train_and_evaluate(config, workdir, *, overwrite: bool = False
                        ) -> Dict[str, Any]:
   """Runs one experiment and writes its outputs to ``workdir``.
 
+  Running it again on the same workdir after an interruption (Ctrl-C,
+  SIGTERM, a kill) resumes from the last checkpoint and gives the same
+  results as an uninterrupted run.
+
   Returns:
     The summary dict written to ``summary.json``.
+
+  Raises:
+    BdiError subclasses for every user mistake (config, data, workdir), all
+    before anything is written; ``errors.Interrupted`` after a Ctrl-C.
   """
   tic = time.perf_counter()
-  task = tasks.load_task(config.data)  # Fails before the workdir is touched.
-  workdir = outputs.prepare_workdir(workdir, overwrite=overwrite)
-  outputs.write_json(workdir / "config.json", json.loads(config.to_json()))
-  metrics_path = workdir / "metrics.jsonl"
-  log = functools.partial(outputs.append_jsonl, metrics_path)
-  _print(config, task.description)
+  validate.check_config(config)
+  start = starts.STARTS.get(config.method)
+  task = tasks.load_task(
+      config.data, needs_train_dict=bool(start and start.needs_train_dict))
+  validate.check_against_task(config, len(task.src.words), len(task.tgt.words))
+  run = outputs.open_run(workdir, json.loads(config.to_json()),
+                         overwrite=overwrite, enabled=jax.process_index() == 0)
+  console = console_lib.Console(
+      bars=config.progress, enabled=run.enabled,
+      log_path=run.path("train.log") if run.enabled else None)
+  log = lambda r: run.append_jsonl("metrics.jsonl", r)  # pylint: disable=unnecessary-lambda-assignment
+  console.log(task.description)
   if task.test_coverage is not None:
     c = task.test_coverage
-    _print(config, f"test dictionary: {c.pairs_found}/{c.pairs_total} pairs, "
-           f"{c.source_words_found}/{c.source_words_total} source words in "
-           "the vocabularies")
+    console.log(f"test dictionary: {c.pairs_found}/{c.pairs_total} pairs, "
+                f"{c.source_words_found}/{c.source_words_total} source words "
+                "in the vocabularies")
 
   seeds = [config.seed + i for i in range(config.n_seeds)]
   spaces = device_spaces(task)
+  identity = _identity(spaces, config)
+  book = None
   if config.method in SUPERVISED_METHODS:
-    # Deterministic: every seed would refine the same start to the same end.
-    start = supervised_start(task, spaces, config)
-    starts = [start] * len(seeds)
-    finals = [refine_mapping(spaces, start, config, log=log)] * len(seeds)
+    begins = _start_phase(task, spaces, config, seeds, console)
   else:
-    starts = adversarial_training(spaces, config, seeds, log=log)
-    finals = [refine_mapping(spaces, s, config, log=log,
-                             desc=f"refine seed {seed}")
-              for seed, s in zip(seeds, starts)]
+    begins, book = adversarial_training(
+        spaces, config, seeds, run=run, console=console, task=task,
+        base_criterion=identity.criterion)
+  finals: List[Optional[Mapping]] = []
+  refined_cache: Dict[int, Mapping] = {}
+  for seed, b in zip(seeds, begins):
+    if b is None:
+      finals.append(None)
+    elif id(b) in refined_cache:  # A deterministic start, refined once.
+      finals.append(refined_cache[id(b)])
+    else:
+      finals.append(refine_mapping(spaces, b, config, log=log,
+                                   console=console, seed=seed))
+      refined_cache[id(b)] = finals[-1]
+  chosen = select_seed(finals)
+  head, head_start = finals[chosen], begins[chosen]
 
-  head = finals[0]
-  outputs.save_array(workdir / "W.npy", head.w)
+  for seed, f in zip(seeds, finals):
+    if f is not None:
+      run.save_array(f"W-seed{seed}.npy", f.w)
+  run.save_array("W.npy", head.w)
   induced = induce_dictionary(spaces, head, config)
   pairs, scores = np.asarray(induced.pairs), np.asarray(induced.scores)
-  outputs.write_dictionary_tsv(
-      workdir / "dictionary.tsv",
-      ((task.src.words[s], task.tgt.words[t], float(v))
-       for (s, t), v in zip(pairs, scores)))
+  if run.enabled:
+    outputs.write_dictionary_tsv(
+        run.path("dictionary.tsv"),
+        ((task.src.words[s], task.tgt.words[t], float(v))
+         for (s, t), v in zip(pairs, scores)))
 
   summary = {
       "name": config.name,
@@ -251,19 +631,40 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
       "tgt": config.data.tgt_lang,
       "synthetic": task.synthetic,
       "data": task.description,
-      "seed": seeds[0],
+      "seed": seeds[chosen],
+      "selected_seed": seeds[chosen],
       "wall_seconds": time.perf_counter() - tic,
       "criterion": head.criterion,
-      "adversarial": starts[0].precision,
+      "adversarial": head_start.precision,
       "refined": head.precision,
+      "adversarial_by_band": precision_by_band(spaces, head_start, config),
+      "refined_by_band": precision_by_band(spaces, head, config),
       "selected": head.origin,
-      "adversarial_selected": starts[0].origin,
+      "adversarial_selected": head_start.origin,
       "test_coverage": (task.test_coverage.as_dict()
                         if task.test_coverage is not None else None),
       "train_pairs": (int(len(task.train_pairs))
-                      if config.method in SUPERVISED_METHODS else None),
-      "device": f"{jax.devices()[0].platform}:{jax.devices()[0].device_kind}",
-      "seeds": [_seed_summary(s, a, f) for s, a, f in zip(seeds, starts, finals)],
+                      if task.train_pairs is not None
+                      and config.method in SUPERVISED_METHODS else None),
+      "dictionary_size": int(len(pairs)),
+      "resumed": run.resumed,
+      **provenance.describe(),
+      "identity_criterion": identity.criterion,
+      "seeds": [_seed_row(s, b, f, book, i, config, spaces, identity)
+                for i, (s, b, f) in enumerate(zip(seeds, begins, finals))],
   }
-  outputs.write_json(workdir / "summary.json", summary)
+  run.write_json("summary.json", summary)
+  run.write_text("report.md", report.markdown_report(
+      summary, _epoch_lines(run)))
+  console.log(f"selected seed {seeds[chosen]} (criterion "
+              f"{head.criterion:.4f}, {head.origin})")
+  run.finish()
   return summary
+
+
+def _epoch_lines(run) -> List[Dict[str, Any]]:
+  path = run.path("metrics.jsonl")
+  if not run.enabled or not path.exists():
+    return []
+  lines = [json.loads(l) for l in path.read_text().splitlines() if l]
+  return [l for l in lines if l.get("phase") in ("adversarial", "refinement")]

@@ -1,8 +1,17 @@
-"""The one-screen final report of a run, from its summary dict."""
+"""The final report of a run, from its summary dict: on screen and report.md."""
 
-from typing import Any, Dict
+from typing import Any, Dict, List, Optional
 
-__all__ = ["format_report"]
+from bdi_jax import tables
+
+__all__ = ["format_report", "markdown_report"]
+
+_NAN = float("nan")
+
+
+def _p(block: Optional[Dict[str, Any]], method: str, key: str) -> float:
+  value = ((block or {}).get(method) or {}).get(key)
+  return _NAN if value is None else value
 
 
 def format_report(summary: Dict[str, Any]) -> str:
@@ -16,21 +25,49 @@ def format_report(summary: Dict[str, Any]) -> str:
   lines.append(f"{'seed':>6} {'phase':<12} {'NN P@1':>7} {'P@5':>6} {'P@10':>6}"
                f" {'CSLS P@1':>9} {'P@5':>6} {'P@10':>6}")
   for s in summary["seeds"]:
+    mark = "*" if s["seed"] == summary.get("selected_seed") else " "
+    if s.get("failed") and s.get("refined") is None:
+      lines.append(f"{s['seed']:>5}{mark} failed: {s['failed']}")
+      continue
     for phase in ("adversarial", "refined"):
       p = s[phase]
       if p is None:
-        lines.append(f"{s['seed']:>6} {phase:<12} (no test dictionary)")
+        lines.append(f"{s['seed']:>5}{mark} {phase:<12} (no test dictionary)")
         continue
-      nn, cs = p.get("nn", {}), p.get("csls", {})
       lines.append(
-          f"{s['seed']:>6} {phase:<12} {nn.get('p@1', float('nan')):7.3f} "
-          f"{nn.get('p@5', float('nan')):6.3f} "
-          f"{nn.get('p@10', float('nan')):6.3f} "
-          f"{cs.get('p@1', float('nan')):9.3f} "
-          f"{cs.get('p@5', float('nan')):6.3f} "
-          f"{cs.get('p@10', float('nan')):6.3f}")
+          f"{s['seed']:>5}{mark} {phase:<12} {_p(p, 'nn', 'p@1'):7.3f} "
+          f"{_p(p, 'nn', 'p@5'):6.3f} {_p(p, 'nn', 'p@10'):6.3f} "
+          f"{_p(p, 'csls', 'p@1'):9.3f} {_p(p, 'csls', 'p@5'):6.3f} "
+          f"{_p(p, 'csls', 'p@10'):6.3f}")
+    if s.get("failed"):
+      lines.append(f"{'':>6} failed later: {s['failed']}")
+  if len(summary["seeds"]) > 1:
+    lines.append(f"selected seed: {summary.get('selected_seed')} (*, best "
+                 "refined criterion)")
   lines.append(f"criterion (mean CSLS cosine): {summary['criterion']:.4f}  "
                f"selected: {summary['selected']}")
   lines.append(f"wall time: {summary['wall_seconds']:.1f} s on "
                f"{summary['device']}")
   return "\n".join(lines)
+
+
+def markdown_report(summary: Dict[str, Any],
+                    epoch_lines: List[Dict[str, Any]]) -> str:
+  """report.md: the final report plus the per-epoch and refinement tables."""
+  parts = [f"# {summary['name']}", "", "```", format_report(summary), "```"]
+  rows = []
+  for l in epoch_lines:
+    phase = l["phase"]
+    when = (f"epoch {l['epoch']}" if phase == "adversarial"
+            else f"round {l['round']}")
+    rows.append([l.get("seed"), phase, when, l.get("criterion"),
+                 _p(l.get("precision"), "nn", "p@1"),
+                 _p(l.get("precision"), "csls", "p@1")])
+  if rows:
+    parts += ["", "## Epochs and refinement rounds", "",
+              tables.markdown_table(
+                  ["seed", "phase", "when", "criterion", "NN P@1",
+                   "CSLS P@1"], rows, digits=4)]
+  parts += ["", f"Command: `{summary.get('command', '')}`; device: "
+            f"{summary.get('device')}; data root: {summary.get('data_root')}."]
+  return "\n".join(parts) + "\n"

@@ -14,7 +14,7 @@ iterations were grouped into chunks (tested: fused == step by step).
 """
 
 import functools
-from typing import Any, Callable, Dict, NamedTuple, Tuple
+from typing import Any, Callable, Dict, NamedTuple, Optional, Tuple
 
 import flax
 import jax
@@ -44,7 +44,9 @@ class StepConfig(NamedTuple):
   """Static (hashable) settings of the step; bound before ``jax.jit``."""
   batch_size: int = 32
   dis_steps: int = 5
-  dis_most_frequent: int = 0  # 0 or > vocab size: the whole vocabulary.
+  # Batches come from the N most frequent rows of *each side* (capped at that
+  # side's size); None: every row of each side.
+  dis_most_frequent: Optional[int] = None
   map_beta: float = 0.001
   noise_std: float = 0.0  # Instance noise at step 0, annealed linearly ...
   noise_anneal_steps: int = 1  # ... to zero over this many iterations.
@@ -123,13 +125,21 @@ def critic_update(objective: objectives_base.Objective,
       has_aux=True)(params)
   updates, opt_state = tx.update(grads, opt_state, params)
   params = objective.project(optax.apply_updates(params, updates))
-  return params, opt_state, metrics
+  return params, opt_state, {**metrics,
+                             "critic_grad_norm": optax.tree.norm(grads)}
 
 
-def _sample_ids(key, n_rows: int, most_frequent: int, batch_size: int):
-  # Capped at the vocabulary: asking for more frequent words than exist simply
-  # means "all of them" (MUSE asserts instead).
-  limit = n_rows if most_frequent <= 0 else min(most_frequent, n_rows)
+def _sample_ids(key, n_rows: int, most_frequent: Optional[int],
+                batch_size: int):
+  """[batch_size] row ids of one side, uniform over its `most_frequent` rows.
+
+  Each side is capped at its own size `n_rows` (static), so a limit above a
+  side's vocabulary simply means "all of it" (MUSE asserts instead).
+  """
+  if most_frequent is not None and most_frequent < 1:
+    raise ValueError(f"StepConfig.dis_most_frequent={most_frequent}: use None "
+                     "for every row, or a positive number of rows")
+  limit = n_rows if most_frequent is None else min(most_frequent, n_rows)
   return jax.random.randint(key, (batch_size,), 0, limit)
 
 
@@ -172,9 +182,13 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
         objective, critic, dis_tx, params, opt_state, real, fake, k_loss)
     return (params, opt_state), metrics
 
-  (dis_params, dis_opt_state), dis_metrics = jax.lax.scan(
-      dis_update, (state.dis_params, state.dis_opt_state), dis_keys[:-1])
-  dis_metrics = jax.tree.map(jnp.mean, dis_metrics)
+  if objective.needs_critic:
+    (dis_params, dis_opt_state), dis_metrics = jax.lax.scan(
+        dis_update, (state.dis_params, state.dis_opt_state), dis_keys[:-1])
+    dis_metrics = jax.tree.map(jnp.mean, dis_metrics)
+  else:  # Critic-free (static): no critic work at all, its state unchanged.
+    dis_params, dis_opt_state = state.dis_params, state.dis_opt_state
+    dis_metrics = {}
 
   k_src, k_noise, k_loss = jax.random.split(dis_keys[-1], 3)
   src_ids = _sample_ids(k_src, n_src, config.dis_most_frequent, config.batch_size)
@@ -184,6 +198,13 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
     fake = models.apply_mapping(w, src_batch)
     if config.noise_std > 0:
       fake = fake + noise_std * jax.random.normal(k_noise, fake.shape, fake.dtype)
+    if not objective.needs_critic:
+      # A critic-free objective compares the batch with target words itself.
+      k_tgt = jax.random.fold_in(k_src, 1)
+      tgt_ids = _sample_ids(k_tgt, n_tgt, config.dis_most_frequent,
+                            config.batch_size)
+      return objective.generator_loss(None, None, fake, k_loss,
+                                      real=data.tgt[tgt_ids])
     return objective.generator_loss(
         critic, dis_params, fake, k_loss if config.generator_dropout else None)
 
@@ -202,13 +223,25 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
 
 def train_chunk(state: TrainState, key: jax.Array, data: EmbeddingData, *,
                 n_steps: int, step_fn: Callable) -> Tuple[TrainState, Metrics]:
-  """``n_steps`` iterations fused in one ``lax.scan``; metrics averaged."""
+  """``n_steps`` iterations fused in one ``lax.scan``; metrics averaged.
+
+  Besides the step's metrics (averaged over the chunk) it returns
+  ``orth_error`` (``||W W^T - I||_F`` at the end) and ``finite`` (bool: every
+  metric of every step and the final mapping are finite), so that divergence
+  is caught inside the compiled chunk, with no extra host sync per step.
+  """
 
   def body(s, _):
     return step_fn(s, key, data)
 
   state, metrics = jax.lax.scan(body, state, None, length=n_steps)
-  return state, jax.tree.map(jnp.mean, metrics)
+  finite = jnp.all(jnp.isfinite(state.mapping))
+  for v in jax.tree.leaves(metrics):
+    finite &= jnp.all(jnp.isfinite(v))
+  w = state.mapping
+  orth = jnp.linalg.norm(w @ w.T - jnp.eye(w.shape[0], dtype=w.dtype))
+  return state, {**jax.tree.map(jnp.mean, metrics), "orth_error": orth,
+                 "finite": finite}
 
 
 def bind_step(*, objective, critic, map_tx, dis_tx, config: StepConfig):

@@ -7,25 +7,40 @@ program, and shards that axis over the local devices when it divides evenly.
 """
 
 import functools
-from typing import List
+from typing import List, Optional
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bdi_jax import errors
 from bdi_jax import models
 from bdi_jax import train as train_lib
 from bdi_jax.objectives import get_objective
 
-__all__ = ["build_trainer", "init_seeds", "seed_keys", "seed_sharding",
+__all__ = ["build_trainer", "build_chunk", "init_seeds", "seed_keys", "seed_sharding",
            "step_config"]
 
 
-def step_config(config, n_src: int) -> train_lib.StepConfig:
+def step_config(config) -> train_lib.StepConfig:
+  """The step's static settings from ``config.train``.
+
+  ``train.dis_most_frequent = N`` means the N most frequent words of each side
+  (each capped at its own vocabulary by the step, which sees both sizes); 0 or
+  None means every word of each side.
+
+  Raises:
+    ConfigError: ``train.dis_most_frequent`` is negative.
+  """
   t = config.train
+  most_frequent = t.dis_most_frequent or None  # 0 / None: all of each side.
+  if most_frequent is not None and most_frequent < 0:
+    raise errors.ConfigError(
+        f"train.dis_most_frequent={most_frequent}: must be 0 (every word of "
+        "each side) or a positive number of most frequent words per side")
   return train_lib.StepConfig(
       batch_size=t.batch_size, dis_steps=t.dis_steps,
-      dis_most_frequent=min(t.dis_most_frequent or n_src, n_src),
+      dis_most_frequent=most_frequent,
       map_beta=t.map_beta, noise_std=t.noise_std,
       noise_anneal_steps=max(1, t.noise_anneal_steps))
 
@@ -39,13 +54,8 @@ def seed_sharding(n_seeds: int):
   return jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("seed"))
 
 
-def build_trainer(config, dim: int, n_src: int):
-  """Everything the adversarial phase needs, bound and compiled once.
-
-  Returns ``(init_fn, chunk_fn, chunk_steps)`` where ``init_fn(keys) -> state``
-  and ``chunk_fn(state, keys, data) -> (state, metrics)`` are jitted and act on
-  a leading seed axis (vmapped when there are several seeds).
-  """
+def _bind(config, dim: int):
+  """The critic module, both optimisers and the step, bound to ``config``."""
   t = config.train
   module = models.Discriminator(
       hidden=config.model.hidden, n_layers=config.model.n_layers,
@@ -58,17 +68,43 @@ def build_trainer(config, dim: int, n_src: int):
                                     **dict(t.dis_optimizer_kwargs))
   step_fn = train_lib.bind_step(
       objective=objective, critic=models.make_critic(module), map_tx=map_tx,
-      dis_tx=dis_tx, config=step_config(config, n_src))
-  chunk_steps = max(1, int(t.chunk_steps))
-
+      dis_tx=dis_tx, config=step_config(config))
   init_one = functools.partial(train_lib.create_train_state, dim=dim,
                                module=module, map_tx=map_tx, dis_tx=dis_tx)
-  chunk_one = functools.partial(train_lib.train_chunk, n_steps=chunk_steps,
+  return init_one, step_fn
+
+
+def build_chunk(config, dim: int, n_steps: int):
+  """A jitted ``chunk_fn(state, keys, data)`` of exactly ``n_steps`` iterations
+  over a leading seed axis (e.g. an epoch's last, shorter chunk).
+
+  The input state is not donated: the caller keeps it to roll a diverged seed
+  back to it (one extra copy of the state, small next to the embeddings).
+  """
+  _, step_fn = _bind(config, dim)
+  chunk_one = functools.partial(train_lib.train_chunk, n_steps=int(n_steps),
                                 step_fn=step_fn)
+  return jax.jit(_over_seeds(chunk_one, in_axes=(0, 0, None)))
+
+
+def build_trainer(config, dim: int, n_src: Optional[int] = None):
+  """Everything the adversarial phase needs, bound and compiled once.
+
+  Args:
+    config: a full config (``model``, ``objective``, ``train``, ``method``).
+    dim: embedding dimension d.
+    n_src: ignored (each side's sampling range comes from the data's own
+      shapes); kept so that older callers keep working.
+
+  Returns ``(init_fn, chunk_fn, chunk_steps)`` where ``init_fn(keys) -> state``
+  and ``chunk_fn(state, keys, data) -> (state, metrics)`` are jitted and act on
+  a leading seed axis (vmapped when there are several seeds).
+  """
+  del n_src  # Unused; see the docstring.
+  init_one, _ = _bind(config, dim)
+  chunk_steps = max(1, int(config.train.chunk_steps))
   init_fn = jax.jit(_over_seeds(init_one, in_axes=0))
-  chunk_fn = jax.jit(_over_seeds(chunk_one, in_axes=(0, 0, None)),
-                     donate_argnums=(0,))
-  return init_fn, chunk_fn, chunk_steps
+  return init_fn, build_chunk(config, dim, chunk_steps), chunk_steps
 
 
 def _over_seeds(fn, in_axes):

@@ -88,7 +88,7 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
                             hidden=hidden, dis_steps=dis_steps,
                             chunk_steps=chunk_steps)
   data = _generated_data(vocab, dim, seed=0)
-  init_fn, chunk_fn, steps = trainer.build_trainer(config, dim, vocab)
+  init_fn, chunk_fn, steps = trainer.build_trainer(config, dim)
   init_keys, run_keys = trainer.seed_keys(list(range(n_seeds)))
   state = init_fn(init_keys)
   jax.block_until_ready(state)

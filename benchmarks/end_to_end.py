@@ -20,16 +20,7 @@ from benchmarks.isolated import REPO_ROOT
 from bdi_jax import paths
 from experiments.configs import registry
 
-__all__ = ["data_root", "missing_files", "run_experiment"]
-
-# The shared data sits beside the checkout (as CI and the tests expect).
-DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data"
-
-
-def data_root() -> pathlib.Path:
-  """``$BDI_DATA_DIR`` when set, else ``<repo>/../shared/data``."""
-  explicit = os.environ.get("BDI_DATA_DIR")
-  return pathlib.Path(explicit).expanduser() if explicit else DEFAULT_DATA
+__all__ = ["missing_files", "run_experiment"]
 
 
 def missing_files(config_name: str, root: pathlib.Path) -> list:
@@ -64,18 +55,19 @@ def run_experiment(config_name: str = "gan_es_en", *,
     time, the run's own ``wall_seconds``, criterion and P@1 (NN and CSLS,
     after the adversarial phase and after refinement).
   """
-  root = data_root()
+  root = paths.data_root()
   missing = missing_files(config_name, root)
   command = [sys.executable, "-m", "experiments.run",
              f"--config={config_name}", *flags]
   if missing:
     return {"status": "skipped", "config": config_name,
-            "note": f"data not found under {root} (set BDI_DATA_DIR): "
+            "note": f"data not found under {root} (set "
+                    f"{paths.DATA_DIR_ENV}): "
                     + ", ".join(missing)}
   workdir = pathlib.Path(tempfile.mkdtemp(prefix="bdi-bench-"))
   run_dir = workdir / "run"
   command.append(f"--workdir={run_dir}")
-  env = {**os.environ, "BDI_DATA_DIR": str(root)}
+  env = {**os.environ, paths.DATA_DIR_ENV: str(root)}
   try:
     tic = time.perf_counter()
     try:

@@ -21,9 +21,9 @@ import sys
 import time
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
+from bdi_jax import tables
 from benchmarks import environment
 from benchmarks import isolated
-from benchmarks import tables
 
 SECTIONS = ("adversarial", "seeds", "retrieval", "refine", "end_to_end")
 
@@ -163,7 +163,7 @@ def section_adversarial(args) -> List[Dict[str, Any]]:
     r["reference_muse_samples_per_s"] = ref
     rows.append(r)
     _progress(f"adversarial batch {batch}: {r['samples_per_s']:,.0f} samples/s")
-  print(tables.markdown_table(
+  print(_table(
       ["batch", "seeds", "iterations/s", "samples/s", "MUSE ref. samples/s*",
        "vs ref.", "timed iterations", "warm-up s"],
       [[r["batch"], r["seeds"], r["iterations_per_s"], r["samples_per_s"],
@@ -188,7 +188,7 @@ def section_seeds(args) -> List[Dict[str, Any]]:
   for r in rows:
     r["speedup_vs_1"] = (r["samples_per_s"] / base["samples_per_s"]
                          if base else None)
-  print(tables.markdown_table(
+  print(_table(
       ["seeds", "batch", "iterations/s", "samples/s (all seeds)",
        "samples/s per seed", "speed-up vs 1 seed"],
       [[r["seeds"], r["batch"], r["iterations_per_s"], r["samples_per_s"],
@@ -223,7 +223,7 @@ def section_retrieval(args) -> List[Dict[str, Any]]:
     rows.append(r)
     _progress(f"retrieval {vocab:,}: {r['seconds']:.1f} s, peak RSS "
               f"{r['peak_rss_mb']:,.0f} MB")
-  print(tables.markdown_table(
+  print(_table(
       ["vocab", "dim", "chunk rows", "context s", "criterion s",
        "(a) context+criterion s", "queries", "(b) CSLS top-10 s", "total s",
        "peak RSS MB", f"< {RSS_BUDGET_MB // 1024} GB"],
@@ -240,7 +240,7 @@ def section_refine(args) -> List[Dict[str, Any]]:
     r = _run_worker(args, "refine", vocab, ["--max-rank", str(args.max_rank)])
     rows.append(r)
     _progress(f"refine {vocab:,}: {r['seconds']:.1f} s")
-  print(tables.markdown_table(
+  print(_table(
       ["vocab", "dim", "context s", "dictionary s", "Procrustes s", "round s",
        "max rank", "pairs", "peak RSS MB"],
       [[r["vocab"], r["dim"], r["context_seconds"], r["dictionary_seconds"],
@@ -263,7 +263,7 @@ def section_end_to_end(args) -> Dict[str, Any]:
   def pct(x):
     return None if x is None else 100.0 * x
 
-  print(tables.markdown_table(
+  print(_table(
       ["config", "wall s", "criterion", "NN P@1 % adv.", "CSLS P@1 % adv.",
        "NN P@1 % refined", "CSLS P@1 % refined"],
       [[r["config"], r["seconds"], r["criterion"], pct(adv.get("nn")),
@@ -278,6 +278,11 @@ SECTION_FUNCTIONS: Dict[str, Callable] = {
     "refine": section_refine,
     "end_to_end": section_end_to_end,
 }
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+  # Timings and rates: two decimals are plenty.
+  return tables.markdown_table(header, rows, digits=2)
 
 
 def _progress(text: str) -> None:

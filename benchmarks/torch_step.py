@@ -18,6 +18,8 @@ import argparse
 import json
 import time
 
+from bdi_jax import tables
+
 
 def measure(batch: int, dim: int, hidden: int, dis_steps: int, vocab: int,
             seconds: float):
@@ -86,11 +88,10 @@ def main():
     return
   rows = [measure(int(b), args.dim, args.hidden, args.dis_steps, args.vocab,
                   args.seconds) for b in args.batch_sizes.split(",")]
-  print("| batch | iterations/s | samples/s | torch | threads |")
-  print("|------:|-------------:|----------:|------:|--------:|")
-  for r in rows:
-    print(f"| {r['batch']} | {r['iterations_per_s']:.2f} | "
-          f"{r['samples_per_s']:,.0f} | {r['torch']} | {r['threads']} |")
+  print(tables.markdown_table(
+      ["batch", "iterations/s", "samples/s", "torch", "threads"],
+      [[r["batch"], r["iterations_per_s"], r["samples_per_s"], r["torch"],
+        r["threads"]] for r in rows], digits=2))
   if args.json:
     with open(args.json, "w") as f:
       json.dump(rows, f, indent=2)

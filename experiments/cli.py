@@ -4,24 +4,30 @@
 :class:`bdi_jax.errors.BdiError`, or a ``FileNotFoundError`` /
 ``IsADirectoryError`` from a path the user gave) ends the program with
 ``error: <message>`` on stderr and exit status 2, no traceback; ``--debug``
-re-raises it with the full trace. Ctrl-C prints one line (exit 130).
+re-raises it with the full trace. Ctrl-C prints one line (exit 130). Flag
+errors (an unknown flag, a bad value, a ``--config.FIELD`` naming no field of
+the config) are one ``error:`` line too.
 """
 
+import logging as std_logging
+import re
 import sys
+from typing import Optional
 
 from absl import app
 from absl import flags
 
 from bdi_jax import errors
 
-__all__ = ["run", "fail", "USER_ERRORS"]
+__all__ = ["run", "fail", "enable_compilation_cache", "USER_ERRORS"]
 
 _DEBUG = flags.DEFINE_bool(
     "debug", False, "Show the full Python traceback of an error.")
 
 # Exceptions that mean "the user asked for something impossible", not a bug.
-USER_ERRORS = (errors.BdiError, FileNotFoundError, IsADirectoryError,
-               NotADirectoryError, PermissionError, app.UsageError)
+USER_ERRORS = (errors.BdiError, FileNotFoundError, FileExistsError,
+               IsADirectoryError, NotADirectoryError, PermissionError,
+               app.UsageError)
 
 
 def fail(message: str, status: int = 2):
@@ -35,12 +41,89 @@ def _one_line(e: BaseException) -> str:
   return text
 
 
+def _debug_requested(argv) -> bool:
+  # Flags are not parsed yet when parsing them fails.
+  return any(a in ("--debug", "-debug", "--debug=true", "--debug=True",
+                   "--debug=1") for a in argv)
+
+
+def _unknown_field(argv, e: BaseException) -> Optional[str]:
+  """One line for ml_collections' error on ``--NAME.FIELD`` naming no field.
+
+  ml_collections raises a ``KeyError`` (or an ``AttributeError`` around one)
+  whose text is the missing key and, on a second line, a close match.
+  """
+  key_error = e
+  while key_error is not None and not isinstance(key_error, KeyError):
+    key_error = key_error.__context__
+  if key_error is None or not key_error.args:
+    return None
+  lines = str(key_error.args[0]).splitlines()
+  key = lines[0].strip().strip("'\"")
+  hint = " ".join(line.strip() for line in lines[1:])
+  for arg in argv[1:]:
+    m = re.match(r"^--?(?:no)?([A-Za-z_]\w*)\.([\w.]+)", arg)
+    if m and key in m.group(2).split("."):
+      field = f"{m.group(1)}.{m.group(2)}"
+      return (f"{arg}: unknown config field {field} (no {key!r})"
+              + (f"; {hint}" if hint else ".")
+              + " Every field is listed in experiments/configs/default.py.")
+  return None
+
+
+def _flag_error_line(text: str) -> str:
+  # ml_collections embeds the trace of a failing get_config() in the flag
+  # error; its last line (the exception) is what the user needs.
+  marker = "Traceback (most recent call last):"
+  if marker in text:
+    last = [line for line in text.splitlines() if line.strip()][-1]
+    text = text.split(marker, 1)[0] + " " + last
+  return " ".join(text.split())
+
+
+def _parse_flags(argv):
+  """``FLAGS(argv)`` with flag errors as one ``error:`` line (exit 2)."""
+  try:
+    return flags.FLAGS(argv)
+  except flags.Error as e:
+    if _debug_requested(argv):
+      raise
+    fail(_flag_error_line(str(e)) + " (see --helpshort)")
+  except (KeyError, AttributeError) as e:
+    message = _unknown_field(argv, e)
+    if message is None or _debug_requested(argv):
+      raise
+    fail(message)
+
+
+def enable_compilation_cache() -> None:
+  """JAX's persistent compilation cache in the user's cache folder, so that a
+  second run of the same shapes skips most of XLA's compile time."""
+  import jax  # pylint: disable=g-import-not-at-top
+  from bdi_jax import paths  # pylint: disable=g-import-not-at-top
+  folder = paths.user_cache_dir() / "jax-compilation"
+  try:
+    folder.mkdir(parents=True, exist_ok=True)
+  except OSError:
+    return  # Read-only home: compile every time.
+  jax.config.update("jax_compilation_cache_dir", str(folder))
+  jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
+
+
 def run(main, argv=None) -> None:
   """``absl.app.run(main)`` with one-line errors for user mistakes."""
 
   def wrapped(argv):
+    # JAX's backend probing logs at INFO; the run's own lines follow absl's
+    # verbosity (bdi_jax.console), so only JAX is quietened here.
+    std_logging.getLogger("jax").setLevel(std_logging.WARNING)
     try:
       return main(argv)
+    except errors.Interrupted as e:  # Saved; the message says how to resume.
+      if _DEBUG.value:
+        raise
+      print(_one_line(e), file=sys.stderr, flush=True)
+      sys.exit(130)
     except USER_ERRORS as e:
       if _DEBUG.value:
         raise
@@ -52,4 +135,4 @@ def run(main, argv=None) -> None:
       print("interrupted", file=sys.stderr, flush=True)
       sys.exit(130)
 
-  app.run(wrapped, argv=argv)
+  app.run(wrapped, argv=argv, flags_parser=_parse_flags)

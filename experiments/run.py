@@ -14,18 +14,23 @@ import pathlib
 import sys
 
 from absl import app
-from absl import logging
 from absl import flags
 from ml_collections import config_flags
 
+from bdi_jax import errors
+from experiments import cli
 from experiments.configs import registry
 
 REGISTRY_FILE = pathlib.Path(registry.__file__).resolve()
 DEFAULT_CONFIG = "gan_synthetic"
 
+# No default here: ml_collections would load it, and apply the --config.FIELD
+# overrides to it, when this module is imported, outside cli.run's error
+# handling. resolve_config_argv adds --config=DEFAULT_CONFIG instead.
 _CONFIG = config_flags.DEFINE_config_file(
-    "config", f"{REGISTRY_FILE}:{DEFAULT_CONFIG}",
-    "A registered config name (e.g. gan_es_en) or a config file path.",
+    "config", None,
+    "A registered config name (e.g. gan_es_en) or a config file path; "
+    f"{DEFAULT_CONFIG} when not given.",
     lock_config=True)
 _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Output folder (default: runs/<config>/<date-time>).")
@@ -47,9 +52,13 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None,
 def resolve_config_argv(argv):
   """Rewrites ``--config=NAME`` to the registry file, so bare names work.
 
-  Exits with a clear message (and close matches) for an unknown name.
+  Without ``--config`` it adds ``--config=DEFAULT_CONFIG`` first (overrides
+  must follow it). Exits with a clear message (and close matches) for an
+  unknown name.
   """
   out = list(argv)
+  if out and out[-1] == "--config":
+    return out  # No value: absl says so.
   for i, arg in enumerate(out):
     if arg.startswith("--config="):
       value, prefix = arg[len("--config="):], "--config="
@@ -66,13 +75,12 @@ def resolve_config_argv(argv):
       sys.exit(f"error: {e}")
     out[i] = f"{prefix}{REGISTRY_FILE}:{value}"
     return out
-  return out
+  return out[:1] + [f"--config={REGISTRY_FILE}:{DEFAULT_CONFIG}"] + out[1:]
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  logging.set_verbosity(logging.WARNING)  # JAX's backend probing is noise.
   if _LIST.value:
     print("\n".join(sorted(registry.CONFIGS)))
     return
@@ -82,23 +90,24 @@ def main(argv):
         coordinator_address=_COORDINATOR.value,
         num_processes=_NUM_PROCESSES.value, process_id=_PROCESS_ID.value)
 
+  try:
+    config = _CONFIG.value
+    config.name  # pylint: disable=pointless-statement
+  except OSError as e:  # ml_collections could not load the config file.
+    raise errors.ConfigError(f"--config: {' '.join(str(e).split())}") from None
+
+  cli.enable_compilation_cache()
   # Imported here so that --help and --list_configs do not start JAX.
   from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top
   from bdi_jax import report  # pylint: disable=g-import-not-at-top
-  from bdi_jax.data import tasks  # pylint: disable=g-import-not-at-top
-
-  config = _CONFIG.value
   workdir = _WORKDIR.value or os.path.join(
       "runs", config.name, datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
-  try:
-    summary = pipeline.train_and_evaluate(config, workdir,
-                                          overwrite=_OVERWRITE.value)
-  except (tasks.MissingDataError, FileExistsError) as e:
-    sys.exit(f"error: {e}")
+  summary = pipeline.train_and_evaluate(config, workdir,
+                                        overwrite=_OVERWRITE.value)
   print(report.format_report(summary))
   print(f"outputs in {workdir}")
 
 
 if __name__ == "__main__":
   sys.argv = resolve_config_argv(sys.argv)
-  app.run(main)
+  cli.run(main)

@@ -1,48 +1,129 @@
 """Config registry and the command line: names, overrides, missing data."""
 
+import json
 import os
 import pathlib
 import subprocess
 import sys
 
+import ml_collections
 import pytest
 
+from bdi_jax import errors
+from bdi_jax import outputs
+from bdi_jax import trainer
+from bdi_jax import validate
 from bdi_jax.data import tasks
 from bdi_jax.objectives import REGISTRY as OBJECTIVES
 from bdi_jax.pipeline import SUPERVISED_METHODS
 from experiments import run
+from experiments.configs import default
 from experiments.configs import registry
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
 
-def test_every_config_builds_and_is_consistent():
-  expected = {f"{m}_{d}" for m in ("gan", "wgan", "wgangp", "ctgan",
-                                   "procrustes")
-              for d in ("synthetic", "es_en", "zh_en", "en_en", "en_es",
-                        "en_et", "en_el", "en_fi", "en_hu", "en_tr", "en_pl",
-                        "en_zh")}
-  assert expected <= set(registry.CONFIGS)
-  for name in registry.CONFIGS:
-    config = registry.get_config(name)
-    assert config.name == name
-    assert (config.method in OBJECTIVES
-            or config.method in SUPERVISED_METHODS), name
-    if config.data.kind == "files":
-      assert config.data.src_emb and config.data.tgt_emb, name
+ALL_NAMES = sorted(registry.CONFIGS)
+_ABSENT = object()
 
 
-def test_objective_defaults():
-  gan = registry.get_config("gan_es_en")
-  wgangp = registry.get_config("wgangp_es_en")
-  assert gan.train.map_optimizer == "sgd" and gan.train.lr_shrink == 0.5
-  assert not gan.model.layer_norm
-  assert wgangp.train.dis_optimizer == "adam"
-  assert wgangp.train.dis_lr == pytest.approx(5e-4)
-  assert wgangp.train.lr_shrink == 1.0 and wgangp.model.layer_norm
-  assert wgangp.train.map_optimizer == "sgd"  # The mapping keeps SGD.
-  assert registry.get_config("wgan_es_en").train.dis_optimizer == "rmsprop"
-  assert registry.get_config("wgan_es_en").objective.clip == 0.25
+def _flat(config, prefix=""):
+  """{dotted path: value} of every leaf; tuples as lists (as JSON has them)."""
+  out = {}
+  for key, value in config.items():
+    if isinstance(value, ml_collections.ConfigDict):
+      out.update(_flat(value, f"{prefix}{key}."))
+    else:
+      out[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+  return out
+
+
+def _changes(table_entry):
+  """The fields one table entry changes when applied alone to the default."""
+  base = _flat(default.get_config())
+  config = default.get_config()
+  table_entry(config)
+  return {k: v for k, v in _flat(config).items() if base.get(k, _ABSENT) != v}
+
+
+def _split(name):
+  for method in registry.METHODS:
+    if name.startswith(method + "_") and name[len(method) + 1:] in (
+        registry.DATASETS):
+      return method, name[len(method) + 1:]
+  raise AssertionError(f"{name} is not METHOD_DATASET")
+
+
+def test_names_are_every_method_times_every_dataset():
+  assert set(registry.CONFIGS) == {f"{m}_{d}" for m in registry.METHODS
+                                   for d in registry.DATASETS}
+  # Every tuning row names a config that exists (a typo would be ignored).
+  assert set(registry.TUNING) <= set(registry.CONFIGS)
+
+
+def _composed(name):
+  """Independent reference for a preset: each of its three table rows applied
+  alone to the default, their changes composed (dataset, method, tuning)."""
+  method, dataset = _split(name)
+  expected = _flat(default.get_config())
+  expected.update(_changes(registry.DATASETS[dataset]))
+  expected.update(_changes(registry.METHODS[method]))
+  if name in registry.TUNING:
+    expected.update(_changes(registry.TUNING[name]))
+  expected["name"] = name
+  return expected
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_config_is_the_default_changed_exactly_where_its_tables_say(name):
+  assert _flat(registry.get_config(name)) == _composed(name)
+
+
+def test_the_table_reference_sees_a_change_outside_the_tables():
+  # The reference is not vacuous: the method row really changes the critic's
+  # optimiser, the tuning row the width, and a stray change is a difference.
+  reference = _composed("wgangp_es_en")
+  base = _flat(default.get_config())
+  assert reference["train.dis_optimizer"] != base["train.dis_optimizer"]
+  assert reference["model.hidden"] != base["model.hidden"]
+  config = registry.get_config("wgangp_es_en")
+  config.train.dis_lr *= 2
+  assert _flat(config) != reference
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_every_config_validates_and_builds_its_trainer(name):
+  config = registry.get_config(name)
+  validate.check_config(config)  # Raises ConfigError on any bad field.
+  assert (config.method in OBJECTIVES
+          or config.method in SUPERVISED_METHODS), name
+  if config.method in OBJECTIVES:
+    # Objective, optimisers and critic all resolve (nothing is compiled yet).
+    trainer.build_trainer(config, 8)
+  if config.data.kind == "files":
+    # Every data path is relative to the data root, under a known folder.
+    for field in ("src_emb", "tgt_emb", "test_dict"):
+      path = pathlib.PurePosixPath(config.data[field])
+      assert not path.is_absolute() and len(path.parts) >= 2, (name, field)
+
+
+@pytest.mark.parametrize("name", ALL_NAMES)
+def test_every_config_round_trips_through_its_saved_json(name):
+  # What a run writes as config.json reads back (bdi_jax.saved.load_config)
+  # as the same, still valid, config.
+  config = registry.get_config(name)
+  text = json.dumps(outputs.jsonable(config.to_dict()), allow_nan=False)
+  loaded = ml_collections.ConfigDict(json.loads(text))
+  assert _flat(loaded) == _flat(config)
+  validate.check_config(loaded)
+
+
+def test_validation_catches_a_bad_preset_value():
+  # The validation above can fail: one bad field is named.
+  config = registry.get_config("gan_es_en")
+  config.train.batch_size = 0
+  with pytest.raises(errors.ConfigError, match="train.batch_size"):
+    validate.check_config(config)
 
 
 def test_unknown_config_names_suggest_close_matches():

@@ -5,7 +5,9 @@ plain ``float()``, coverage is recounted with Python sets, normalisation is
 recomputed in float64 NumPy.
 """
 
+import gzip
 import io
+import os
 import pathlib
 import urllib.request
 import warnings
@@ -13,8 +15,11 @@ import warnings
 import numpy as np
 import pytest
 
+from bdi_jax import errors
+from bdi_jax import outputs
 from bdi_jax import paths
 from bdi_jax.data import dictionaries
+from bdi_jax.data import tasks
 from bdi_jax.data import download
 from bdi_jax.data import embeddings
 from bdi_jax.data import (Coverage, DictionaryFileError, EmbeddingFileError,
@@ -22,6 +27,13 @@ from bdi_jax.data import (Coverage, DictionaryFileError, EmbeddingFileError,
                           pairs_to_gold)
 
 # ----------------------------------------------------------------- helpers
+
+
+@pytest.fixture(autouse=True)
+def _private_vec_cache(tmp_path, monkeypatch):
+  # load_vec caches large files in the user's cache by default; tests keep
+  # theirs private.
+  monkeypatch.setenv(embeddings.CACHE_DIR_ENV, str(tmp_path / "vec-cache"))
 
 
 def _write(path: pathlib.Path, text: str, newline: str = "\n") -> pathlib.Path:
@@ -123,6 +135,7 @@ _BAD_FILES = {
     "comma_decimal": ("a 1 2\nb 1,5 2\n", None, ":2: "),
     "nan": ("3 2\na 1 2\nb nan 2\nc 1 2\n", None, ":3: "),
     "inf": ("a 1 2\nb 1 2\nc 1 -inf\n", None, ":3: "),
+    "float32_overflow": ("a 1 2\nb 1e40 2\n", None, ":2: "),  # Fuzz found.
     "empty": ("", None, ": "),
     "blank_only": ("\n  \n", None, ": "),
     "header_only": ("0 300\n", None, ": "),
@@ -537,3 +550,317 @@ def test_paths_data_root_and_resolve(tmp_path, monkeypatch):
   assert download.fasttext_wiki_path("en") == (
       tmp_path / "data" / "fasttext-wiki" / "wiki.en.vec")
   assert dictionaries.Dictionary._fields == ("pairs", "coverage", "path")
+
+
+# ------------------------------------------------- other embedding formats
+
+
+def _word2vec_binary(words, vectors, newline=True) -> bytes:
+  """Independent writer of the word2vec C tool's binary format."""
+  out = [f"{len(words)} {vectors.shape[1]}\n".encode()]
+  for word, row in zip(words, vectors):
+    out.append(word.encode("utf-8") + b" " + row.astype("<f4").tobytes() +
+               (b"\n" if newline else b""))
+  return b"".join(out)
+
+
+def test_load_vec_gzip_reads_like_the_text_file(tmp_path, odd_vectors):
+  text = _vec_text(_WORDS, odd_vectors)
+  plain = _write(tmp_path / "a.vec", text)
+  packed = tmp_path / "a.vec.gz"
+  packed.write_bytes(gzip.compress(text.encode("utf-8")))
+  # Recognised by content, whatever the name says.
+  renamed = tmp_path / "gz-without-suffix.vec"
+  renamed.write_bytes(packed.read_bytes())
+  expected = _reference_rows(plain, skip_header=True)
+  for path in (packed, renamed):
+    emb = load_vec(path)
+    assert emb.words == tuple(_WORDS)
+    np.testing.assert_array_equal(emb.vectors,
+                                  np.stack([expected[w] for w in _WORDS]))
+    assert emb.path == str(path)
+
+
+def test_load_vec_gzip_corrupt_is_a_file_error(tmp_path, odd_vectors):
+  data = gzip.compress(_vec_text(_WORDS, odd_vectors).encode())
+  path = tmp_path / "cut.vec.gz"
+  path.write_bytes(data[:len(data) // 2])
+  with pytest.raises(EmbeddingFileError, match=r"cut\.vec\.gz: .*gzip"):
+    load_vec(path)
+
+
+@pytest.mark.parametrize("name,newline", [("w.bin", True), ("w.bin", False),
+                                          ("w2v-sniffed.vec", True)])
+def test_load_vec_word2vec_binary(tmp_path, odd_vectors, name, newline):
+  path = tmp_path / name
+  path.write_bytes(_word2vec_binary(_WORDS, odd_vectors, newline))
+  emb = load_vec(path)
+  assert emb.words == tuple(_WORDS)
+  np.testing.assert_array_equal(emb.vectors, odd_vectors)
+  assert emb.vectors.dtype == np.float32
+  # Gzipped binary too, and max_vocab stops early.
+  packed = tmp_path / (name + ".gz")
+  packed.write_bytes(gzip.compress(path.read_bytes()))
+  emb = load_vec(packed, max_vocab=2)
+  assert emb.words == tuple(_WORDS[:2])
+  np.testing.assert_array_equal(emb.vectors, odd_vectors[:2])
+
+
+def test_load_vec_word2vec_binary_duplicates_and_errors(tmp_path, odd_vectors):
+  words = ["a", "b", "a", "c", "d"]
+  path = tmp_path / "dups.bin"
+  path.write_bytes(_word2vec_binary(words, odd_vectors))
+  with pytest.warns(UserWarning, match="skipped 1 row"):
+    emb = load_vec(path)
+  assert emb.words == ("a", "b", "c", "d")
+  np.testing.assert_array_equal(emb.vectors, odd_vectors[[0, 1, 3, 4]])
+
+  data = _word2vec_binary(_WORDS, odd_vectors)
+  cut = tmp_path / "cut.bin"
+  cut.write_bytes(data[:-10])
+  with pytest.raises(EmbeddingFileError, match=r"cut\.bin: row 5 .*ends"):
+    load_vec(cut)
+  short = tmp_path / "short.bin"
+  short.write_bytes(data.replace(b"5 7\n", b"6 7\n", 1))
+  with pytest.raises(EmbeddingFileError, match=r"after 5 of the 6 rows"):
+    load_vec(short)
+  nan = odd_vectors.copy()
+  nan[2, 3] = np.nan
+  bad = tmp_path / "nan.bin"
+  bad.write_bytes(_word2vec_binary(_WORDS, nan))
+  with pytest.raises(EmbeddingFileError, match=r"row 3 .*not finite"):
+    load_vec(bad)
+
+
+def test_load_vec_fasttext_model_says_use_the_vec_file(tmp_path):
+  path = tmp_path / "cc.es.300.bin"
+  # fastText's model header: magic int32 793712314, version 12, then args.
+  path.write_bytes(np.array([793712314, 12, 300, 5], "<i4").tobytes() +
+                   bytes(200))
+  with pytest.raises(EmbeddingFileError, match=r"fastText binary model.*\.vec"):
+    load_vec(path)
+
+
+def test_load_vec_folder_is_a_file_error(tmp_path):
+  with pytest.raises(EmbeddingFileError, match="is a folder"):
+    load_vec(tmp_path)
+
+
+def test_write_vec_round_trips_float32_exactly(tmp_path):
+  rng = np.random.default_rng(5)
+  x = (rng.normal(size=(13, 9)) * 10.0 ** rng.integers(-8, 4, (13, 1))
+       ).astype(np.float32)
+  words = [f"w{i}" for i in range(12)] + ["ñandú"]
+  path = embeddings.write_vec(tmp_path / "out.vec", words, x)
+  lines = path.read_text(encoding="utf-8").splitlines()
+  assert lines[0] == "13 9" and len(lines) == 14
+  # Independent re-read with float(): exactly the float32 values written.
+  reference = _reference_rows(path, skip_header=True)
+  np.testing.assert_array_equal(np.stack([reference[w] for w in words]), x)
+  emb = load_vec(path)
+  assert emb.words == tuple(words)
+  np.testing.assert_array_equal(emb.vectors, x)
+  assert not [p for p in tmp_path.iterdir() if "tmp" in p.name]
+
+
+# -------------------------------------------------------------------- cache
+
+
+def test_load_vec_cache_hit_and_invalidation(tmp_path, odd_vectors,
+                                             monkeypatch):
+  cache = tmp_path / "cache"
+  path = _write(tmp_path / "c.vec", _vec_text(_WORDS, odd_vectors))
+  first = load_vec(path, cache=cache)
+  assert len(list(cache.glob("*.npy"))) == 1
+
+  # A hit does not parse the file at all.
+  def no_parse(*args):
+    raise AssertionError("parsed although cached")
+  with monkeypatch.context() as m:
+    m.setattr(embeddings, "_read_file", no_parse)
+    second = load_vec(path, cache=cache)
+  assert second.words == first.words and second.path == str(path)
+  assert second.word_to_index == first.word_to_index
+  np.testing.assert_array_equal(second.vectors, first.vectors)
+
+  # Another max_vocab is another entry.
+  assert load_vec(path, max_vocab=2, cache=cache).words == tuple(_WORDS[:2])
+  # Same size, other values, other mtime: the file is parsed again.
+  changed = odd_vectors[::-1].copy()  # Same numbers: the same byte count.
+  size = path.stat().st_size
+  _write(path, _vec_text(_WORDS, changed))
+  assert path.stat().st_size == size
+  stat = path.stat()
+  os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+  third = load_vec(path, cache=cache)
+  np.testing.assert_array_equal(third.vectors, changed)
+
+
+def test_load_vec_cache_repeats_the_duplicate_warning(tmp_path):
+  cache = tmp_path / "cache"
+  path = _write(tmp_path / "d.vec", "3 2\na 1 1\nb 2 2\na 3 3\n")
+  for _ in range(2):
+    with pytest.warns(UserWarning, match="skipped 1 row"):
+      emb = load_vec(path, cache=cache)
+    assert emb.words == ("a", "b")
+
+
+def test_load_vec_unwritable_cache_falls_back(tmp_path, odd_vectors):
+  path = _write(tmp_path / "c.vec", _vec_text(_WORDS, odd_vectors))
+  blocker = tmp_path / "a-file"
+  blocker.write_text("not a folder")
+  emb = load_vec(path, cache=blocker / "cache")  # Cannot be created.
+  np.testing.assert_array_equal(
+      emb.vectors, np.stack([_reference_rows(path, True)[w] for w in _WORDS]))
+  # A corrupt entry is ignored and replaced.
+  cache = tmp_path / "cache"
+  load_vec(path, cache=cache)
+  (npy,) = cache.glob("*.npy")
+  npy.write_bytes(b"garbage")
+  emb = load_vec(path, cache=cache)
+  np.testing.assert_array_equal(
+      emb.vectors, np.stack([_reference_rows(path, True)[w] for w in _WORDS]))
+  assert np.load(npy).shape == (5, 7)
+
+
+def test_load_vec_default_cache_only_for_large_files(tmp_path, odd_vectors,
+                                                     monkeypatch):
+  path = _write(tmp_path / "c.vec", _vec_text(_WORDS, odd_vectors))
+  cache = pathlib.Path(os.environ[embeddings.CACHE_DIR_ENV])
+  assert embeddings.default_cache_dir() == cache
+  load_vec(path)
+  assert not cache.exists()  # Small: re-parsing is cheaper.
+  monkeypatch.setattr(embeddings, "_CACHE_MIN_BYTES", 1)
+  load_vec(path)
+  assert len(list(cache.glob("*.json"))) == 1
+  load_vec(path, cache=False)
+  assert len(list(cache.glob("*.json"))) == 1
+
+
+# ---------------------------------------------- vecmap normalisation names
+
+
+def test_normalize_vecmap_aliases_match_numpy():
+  rng = np.random.default_rng(3)
+  x = (rng.normal(size=(11, 6)) + 2.0).astype(np.float32)
+  x[:, 4] = 0.0  # An all-zero dimension stays zero.
+  np.testing.assert_array_equal(normalize_embeddings(x, ["unit"]),
+                                normalize_embeddings(x, ["renorm"]))
+  unitdim = normalize_embeddings(x, ["unitdim"])
+  ref = x.astype(np.float64).copy()
+  norms = np.sqrt((ref ** 2).sum(0))
+  ref[:, norms > 0] /= norms[norms > 0]
+  np.testing.assert_allclose(unitdim, ref, atol=1e-6)
+  np.testing.assert_array_equal(unitdim[:, 4], 0.0)
+  # vecmap's recommended "unit,center,unit" chain.
+  chain = normalize_embeddings(x, tasks.normalization_methods(
+      "unit, center,unit"))
+  ref = x / np.linalg.norm(x.astype(np.float64), axis=1, keepdims=True)
+  ref = ref - ref.mean(0)
+  ref /= np.linalg.norm(ref, axis=1, keepdims=True)
+  np.testing.assert_allclose(chain, ref, atol=1e-6)
+  with pytest.raises(errors.ConfigError, match=r"config\.data\.normalize.*"
+                     r"whiten.*unitdim"):
+    tasks.normalization_methods("center,whiten")
+
+
+# -------------------------------------------- dictionary.tsv and identical
+
+
+def test_load_dictionary_reads_a_runs_dictionary_tsv(tmp_path):
+  src = {"perro": 0, "gato": 1, "casa": 2}
+  tgt = {"dog": 0, "cat": 1, "house": 2}
+  path = tmp_path / "dictionary.tsv"
+  outputs.write_dictionary_tsv(path, [("perro", "dog", 0.5),
+                                      ("gato", "cat", -0.25),
+                                      ("casa", "house", 1e-3),
+                                      ("luna", "moon", 0.1)])
+  result = load_dictionary(path, src, tgt)
+  np.testing.assert_array_equal(result.pairs, [[0, 0], [1, 1], [2, 2]])
+  assert result.coverage.pairs_total == 4  # The header is not a pair.
+  # A third field that is no number is still an error, with its line.
+  bad = _write(tmp_path / "bad.tsv", "source\ttarget\tscore\na\tb\tc\n")
+  with pytest.raises(DictionaryFileError, match=r"bad\.tsv:2: .*found 3"):
+    load_dictionary(bad, {"a": 0}, {"b": 0})
+  with pytest.raises(DictionaryFileError, match="is a folder"):
+    load_dictionary(tmp_path, src, tgt)
+
+
+def test_identical_strings_match_brute_force():
+  src = {w: i for i, w in enumerate(["paris", "de", "1990", "casa", "x"])}
+  tgt = {w: i for i, w in enumerate(["of", "1990", "paris", "house", "x"])}
+  result = dictionaries.identical_strings(src, tgt)
+  expected = sorted((src[w], tgt[w]) for w in src if w in tgt)
+  np.testing.assert_array_equal(result.pairs, expected)
+  assert result.coverage.pairs_found == 3
+  with pytest.raises(DictionaryFileError, match="no word is written"):
+    dictionaries.identical_strings({"a": 0}, {"b": 0})
+
+
+# --------------------------------------------------------------- load_task
+
+
+def _files_config(**data):
+  import ml_collections  # pylint: disable=g-import-not-at-top
+  from experiments.configs import default  # pylint: disable=g-import-not-at-top
+  config = default.get_config()
+  config.data.kind = "files"
+  config.data.max_vocab = 0
+  config.data.update(data)
+  return ml_collections.ConfigDict(config.data.to_dict())
+
+
+def _small_files(tmp_path):
+  rng = np.random.default_rng(7)
+  src_words = ["paris", "casa", "perro", "1990", "gato", "luna", "sol"]
+  tgt_words = ["house", "paris", "dog", "cat", "1990", "moon", "sun", "x"]
+  src = rng.normal(size=(len(src_words), 5)).astype(np.float32)
+  tgt = rng.normal(size=(len(tgt_words), 5)).astype(np.float32)
+  (tmp_path / "src.bin").write_bytes(_word2vec_binary(src_words, src))
+  (tmp_path / "tgt.vec.gz").write_bytes(
+      gzip.compress(_vec_text(tgt_words, tgt).encode()))
+  _write(tmp_path / "test.txt", "casa house\nperro dog\n1990 1990\n")
+  return src_words, src, tgt_words, tgt
+
+
+def test_load_task_reads_bin_gz_and_identical(tmp_path):
+  src_words, src, tgt_words, tgt = _small_files(tmp_path)
+  data = _files_config(src_emb="src.bin", tgt_emb="tgt.vec.gz",
+                       test_dict="test.txt", train_dict="identical")
+  task = tasks.load_task(data, root=tmp_path)
+  np.testing.assert_array_equal(task.src.vectors, src)
+  assert task.tgt.words == tuple(tgt_words)
+  np.testing.assert_array_equal(task.test_pairs, [[1, 0], [2, 2], [3, 4]])
+  # Identical strings are paris and 1990; 1990 is a test word, so dropped.
+  np.testing.assert_array_equal(task.train_pairs, [[0, 1]])
+  # A run's dictionary.tsv is a training dictionary too.
+  outputs.write_dictionary_tsv(tmp_path / "dictionary.tsv",
+                               [("gato", "cat", 0.9), ("luna", "moon", 0.8)])
+  data.train_dict = "dictionary.tsv"
+  task = tasks.load_task(data, root=tmp_path)
+  np.testing.assert_array_equal(task.train_pairs, [[4, 3], [5, 5]])
+
+
+def test_load_task_without_train_dict_for_gans(tmp_path):
+  _small_files(tmp_path)
+  data = _files_config(src_emb="src.bin", tgt_emb="tgt.vec.gz",
+                       train_dict="muse-dictionaries/xx-yy.txt")
+  with pytest.raises(tasks.MissingDataError, match="xx-yy"):
+    tasks.load_task(data, root=tmp_path)
+  task = tasks.load_task(data, root=tmp_path, needs_train_dict=False)
+  assert task.train_pairs is None and task.test_pairs is None
+
+
+@pytest.mark.parametrize("field", ["src_emb", "test_dict", "train_dict"])
+def test_load_task_folder_names_the_field(tmp_path, field):
+  _small_files(tmp_path)
+  (tmp_path / "folder").mkdir()
+  data = _files_config(src_emb="src.bin", tgt_emb="tgt.vec.gz",
+                       test_dict="test.txt", train_dict="test.txt")
+  data[field] = "folder"
+  with pytest.raises(errors.DataError) as info:
+    tasks.load_task(data, root=tmp_path)
+  message = str(info.value)
+  assert f"config.data.{field}" in message and str(tmp_path / "folder") in (
+      message)
+  assert not isinstance(info.value, IsADirectoryError)

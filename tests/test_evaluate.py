@@ -115,3 +115,32 @@ def test_evaluate_translation_errors(noisy):
       src, tgt, pairs, None, methods=("nn",))) == {"nn"}
   with pytest.raises(ValueError, match="at least one gold pair"):
     evaluate.evaluate_translation(src, tgt, np.zeros((0, 2), int), None)
+
+
+def test_evaluate_translation_by_band_matches_bruteforce(noisy):
+  src, tgt = noisy
+  # Every target word is a gold pair; bands split the source ranks unevenly
+  # and one band lies beyond the vocabulary (no queries).
+  pairs = np.array([(i, i) for i in range(N_TGT)] + [(2, 7), (9, 1)])
+  bands = ((0, 5), (5, 12), (12, None), (10**6, None))
+  ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), CSLS_K)
+  got = evaluate.evaluate_translation_by_band(
+      jnp.asarray(src), jnp.asarray(tgt), pairs, ctx, bands=bands, ks=(1, 3),
+      batch_size=5)
+  gold = {}
+  for s, t in pairs.tolist():
+    gold.setdefault(s, set()).add(t)
+  for method in ("nn", "csls"):
+    ranked = np.argsort(-_np_scores(src, tgt, method), axis=1)
+    for (start, end), name in zip(bands, ("0-5", "5-12", "12+", "1000000+")):
+      words = [s for s in gold if s >= start and (end is None or s < end)]
+      band = got[method][name]
+      assert band["queries"] == len(words)
+      for k in (1, 3):
+        if not words:
+          assert f"p@{k}" not in band
+          continue
+        hits = [bool(set(ranked[s, :k]) & gold[s]) for s in words]
+        assert band[f"p@{k}"] == pytest.approx(np.mean(hits)), (method, name)
+  # The bands differ, so the split carries information.
+  assert got["nn"]["0-5"]["p@1"] != got["nn"]["5-12"]["p@1"]

@@ -8,9 +8,12 @@ import ml_collections
 import numpy as np
 import pytest
 
+from bdi_jax import errors
 from bdi_jax import models
 from bdi_jax import train
+from bdi_jax import trainer
 from bdi_jax.objectives import get_objective
+from experiments.configs import registry
 
 DIM = 5  # Odd, small sizes catch axis bugs.
 
@@ -176,3 +179,113 @@ def test_instance_noise_changes_the_step_and_anneals_away():
   late = state.replace(step=jnp.asarray(10, jnp.int32))
   _assert_states_close(bound(0.5)(late, key, data)[0],
                        bound(0.0)(late, key, data)[0], atol=0)
+
+
+def test_step_depends_on_the_run_key_and_only_on_it():
+  data, step, init = _setup()
+  state = init(jax.random.key(0))
+  jstep = jax.jit(step)
+  same_a, _ = jstep(state, jax.random.key(1), data)
+  same_b, _ = jstep(state, jax.random.key(1), data)
+  other, _ = jstep(state, jax.random.key(2), data)
+  # Same key: bit-identical. Another key (nothing else changed): other batches,
+  # so both players end elsewhere.
+  _assert_states_close(same_a, same_b, atol=0)
+  assert not np.allclose(same_a.mapping, other.mapping)
+  assert not any(np.allclose(a, b) for a, b in zip(
+      jax.tree.leaves(same_a.dis_params), jax.tree.leaves(other.dis_params)))
+
+
+def test_fused_chunks_depend_on_the_run_key():
+  data, step, init = _setup()
+  chunk = jax.jit(functools.partial(train.train_chunk, n_steps=3,
+                                    step_fn=step))
+  state = init(jax.random.key(0))
+  a, metrics_a = chunk(state, jax.random.key(5), data)
+  b, metrics_b = chunk(state, jax.random.key(5), data)
+  c, metrics_c = chunk(state, jax.random.key(6), data)
+  _assert_states_close(a, b, atol=0)
+  assert float(metrics_a["critic_loss"]) == float(metrics_b["critic_loss"])
+  assert not np.allclose(a.mapping, c.mapping)
+  assert float(metrics_a["critic_loss"]) != float(metrics_c["critic_loss"])
+
+
+def test_each_iteration_draws_new_numbers_from_its_step_count():
+  # The key of an iteration is fold_in(run_key, step): the same run key at
+  # another step count must give other batches (a step that used the run key
+  # as is would repeat the same batches every iteration).
+  data, step, init = _setup()
+  state = init(jax.random.key(0))
+  later = state.replace(step=jnp.asarray(7, jnp.int32))
+  key = jax.random.key(1)
+  a, _ = jax.jit(step)(state, key, data)
+  b, _ = jax.jit(step)(later, key, data)
+  assert int(b.step) == 8
+  assert not np.allclose(a.mapping, b.mapping)
+
+
+# --- sampling: each side from its own vocabulary ---------------------------
+N_SRC, N_TGT = 5, 23  # More target than source words, as in UBiLexAT es-en.
+
+
+@functools.lru_cache(maxsize=None)
+def _marked_step(most_frequent):
+  """A jitted step built from a registry config through `trainer.step_config`
+  (cached: one compilation per setting), with its initial state."""
+  config = registry.get_config("gan_synthetic")
+  config.train.dis_most_frequent = most_frequent
+  # 2 x 256 critic draws per side: any given row among 23 is missed with
+  # probability (22/23)^512 < 1e-9.
+  config.train.batch_size, config.train.dis_steps = 256, 2
+  config.train.noise_std = 0.0
+  module = models.Discriminator(hidden=7)
+  obj = get_objective("gan", ml_collections.ConfigDict({"smoothing": 0.1}))
+  tx = train.make_optimizer("sgd", 0.1)
+  step = jax.jit(train.bind_step(
+      objective=obj, critic=models.make_critic(module), map_tx=tx, dis_tx=tx,
+      config=trainer.step_config(config)))
+  return step, train.create_train_state(jax.random.key(0), DIM, module, tx, tx)
+
+
+def _finite_after_step(most_frequent, nan_src=(), nan_tgt=()):
+  """One step on data whose rows `nan_src` / `nan_tgt` are NaN: the state
+  stays finite iff no marked row was sampled (a NaN row poisons every
+  gradient)."""
+  step, state = _marked_step(most_frequent)
+  rng = np.random.default_rng(0)
+  src = rng.standard_normal((N_SRC, DIM)).astype(np.float32)
+  tgt = rng.standard_normal((N_TGT, DIM)).astype(np.float32)
+  src[list(nan_src)] = np.nan
+  tgt[list(nan_tgt)] = np.nan
+  new, _ = step(state, jax.random.key(1),
+                train.EmbeddingData(jnp.asarray(src), jnp.asarray(tgt)))
+  return all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(
+      (new.mapping, new.dis_params)))
+
+
+def test_all_words_means_all_of_each_side():
+  # dis_most_frequent = 0: target rows >= n_src are drawn (the critic sees
+  # all of the target vocabulary as real), ...
+  assert _finite_after_step(0)
+  assert not _finite_after_step(0, nan_tgt=range(N_SRC, N_TGT))
+  assert not _finite_after_step(0, nan_tgt=[N_TGT - 1])
+  # ... and the last source row too.
+  assert not _finite_after_step(0, nan_src=[N_SRC - 1])
+
+
+@pytest.mark.parametrize("most_frequent", [3, 11, 1000])
+def test_most_frequent_caps_each_side_at_its_own_size(most_frequent):
+  lim_src, lim_tgt = min(most_frequent, N_SRC), min(most_frequent, N_TGT)
+  # Nothing beyond min(N, size) is drawn on either side ...
+  assert _finite_after_step(most_frequent, nan_src=range(lim_src, N_SRC),
+                            nan_tgt=range(lim_tgt, N_TGT))
+  # ... and the last row within it is, on each side.
+  assert not _finite_after_step(most_frequent, nan_tgt=[lim_tgt - 1])
+  assert not _finite_after_step(most_frequent, nan_src=[lim_src - 1])
+
+
+def test_negative_most_frequent_is_a_config_error():
+  config = registry.get_config("gan_synthetic")
+  config.train.dis_most_frequent = -1
+  with pytest.raises(errors.ConfigError, match="train.dis_most_frequent=-1"):
+    trainer.step_config(config)

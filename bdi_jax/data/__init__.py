@@ -1,5 +1,8 @@
 """Data: embedding and dictionary readers, normalisation, downloads."""
 
+from bdi_jax.data.catalogue import fasttext_wiki_path
+from bdi_jax.data.catalogue import missing_files_message
+from bdi_jax.data.catalogue import muse_dictionary_path
 from bdi_jax.data.dictionaries import Coverage
 from bdi_jax.data.dictionaries import Dictionary
 from bdi_jax.data.dictionaries import DictionaryFileError
@@ -10,11 +13,6 @@ from bdi_jax.data.embeddings import Embeddings
 from bdi_jax.data.embeddings import load_vec
 from bdi_jax.data.embeddings import normalize_embeddings
 from bdi_jax.data.embeddings import NORMALIZERS
-
-# Re-exported lazily (PEP 562): importing `download` here would make
-# `python -m bdi_jax.data.download` warn that the module was imported twice.
-_DOWNLOAD_NAMES = ("fasttext_wiki_path", "missing_files_message",
-                   "muse_dictionary_path")
 
 __all__ = [
     "Coverage",
@@ -32,10 +30,3 @@ __all__ = [
     "muse_dictionary_path",
 ]
 
-
-def __getattr__(name):
-  if name in _DOWNLOAD_NAMES:
-    import importlib  # pylint: disable=g-import-not-at-top
-    module = importlib.import_module("bdi_jax.data.download")
-    return getattr(module, name)
-  raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -3,8 +3,14 @@
 A word is looked up as written, then lower-cased: the embeddings used here are
 lower-case while some gold lexicons are not (e.g. ``forma Host`` in the
 UBiLexAT es-en test set).
+
+Besides MUSE's ``src tgt`` files, the ``dictionary.tsv`` a run writes is read
+as it is (header ``source<TAB>target<TAB>score``, then a score column), and
+:func:`identical_strings` builds the dictionary of words written the same in
+both languages (MUSE's ``identical_char``).
 """
 
+import math
 import os
 import pathlib
 from typing import Dict, List, NamedTuple, Set, Tuple, Union
@@ -18,7 +24,9 @@ __all__ = [
     "Coverage",
     "Dictionary",
     "DictionaryFileError",
+    "identical_strings",
     "load_dictionary",
+    "lookup_word",
     "pairs_to_gold",
 ]
 
@@ -66,11 +74,23 @@ class DictionaryFileError(errors.DataError):
   """A malformed or useless dictionary file; message starts ``path:line:``."""
 
 
-def _lookup(word: str, word_to_index: Dict[str, int]) -> int:
+# First line of the dictionary.tsv a run writes (bdi_jax.outputs).
+_TSV_HEADERS = (("source", "target"), ("source", "target", "score"))
+
+
+def lookup_word(word: str, word_to_index: Dict[str, int]) -> int:
+  """Row of ``word`` as written, else lower-cased, else -1."""
   index = word_to_index.get(word)
   if index is None:
     index = word_to_index.get(word.lower(), -1)
   return index
+
+
+def _is_score(field: str) -> bool:
+  try:
+    return math.isfinite(float(field))
+  except ValueError:
+    return False
 
 
 def load_dictionary(path: Union[str, os.PathLike],
@@ -80,7 +100,9 @@ def load_dictionary(path: Union[str, os.PathLike],
 
   Fields are separated by any whitespace (the MUSE files use a space, their
   part-of-speech splits a tab); blank lines are skipped; repeated pairs count
-  once.
+  once. A first line ``source target [score]`` is a header (that of a run's
+  ``dictionary.tsv``) and skipped; a third field that is a number (a score) is
+  ignored.
 
   Args:
     path: the dictionary file (UTF-8).
@@ -93,11 +115,13 @@ def load_dictionary(path: Union[str, os.PathLike],
   Raises:
     FileNotFoundError: ``path`` does not exist (the message says how to get
       it).
-    DictionaryFileError: invalid UTF-8, a line without exactly two fields, an
-      empty file, or no pair inside the vocabularies.
+    DictionaryFileError: invalid UTF-8, a line without two fields (and a
+      score), an empty file, or no pair inside the vocabularies.
   """
   path = pathlib.Path(path).expanduser()
   name = str(path)
+  if path.is_dir():
+    raise DictionaryFileError(f"{name}: is a folder, not a dictionary file")
   word_pairs: Set[Tuple[str, str]] = set()
   source_words: Set[str] = set()
   index_pairs: Set[Tuple[int, int]] = set()
@@ -111,17 +135,22 @@ def load_dictionary(path: Union[str, os.PathLike],
       fields = line.split()
       if not fields:
         continue
+      if line_no == 1 and tuple(f.lower() for f in fields) in _TSV_HEADERS:
+        continue
+      if len(fields) == 3 and _is_score(fields[2]):
+        fields = fields[:2]
       if len(fields) != 2:
         raise DictionaryFileError(
             f"{name}:{line_no}: expected 2 whitespace-separated fields "
-            f"(source target), found {len(fields)}: {line.strip()!r}")
+            f"(source target, optionally a numeric score), found "
+            f"{len(fields)}: {line.strip()!r}")
       pair = (fields[0], fields[1])
       if pair in word_pairs:
         continue
       word_pairs.add(pair)
       source_words.add(pair[0])
-      src = _lookup(pair[0], src_word_to_index)
-      tgt = _lookup(pair[1], tgt_word_to_index)
+      src = lookup_word(pair[0], src_word_to_index)
+      tgt = lookup_word(pair[1], tgt_word_to_index)
       if src >= 0 and tgt >= 0:
         index_pairs.add((src, tgt))
 
@@ -140,6 +169,39 @@ def load_dictionary(path: Union[str, os.PathLike],
       source_words_found=len(np.unique(pairs[:, 0])),
       source_words_total=len(source_words))
   return Dictionary(pairs=pairs, coverage=coverage, path=name)
+
+
+def identical_strings(src_word_to_index: Dict[str, int],
+                      tgt_word_to_index: Dict[str, int],
+                      name: str = "identical") -> Dictionary:
+  """The dictionary of every word written the same in both vocabularies.
+
+  A supervision signal that needs no dictionary (Smith et al. 2017, "Offline
+  bilingual word vectors, orthogonal transformations and the inverted
+  softmax"; MUSE's ``identical_char``): names, numbers and loanwords are
+  shared.
+
+  Args:
+    src_word_to_index: source vocabulary, word -> row.
+    tgt_word_to_index: target vocabulary, word -> row.
+    name: what error messages and ``Dictionary.path`` call it.
+
+  Returns:
+    The :class:`Dictionary` of ``(src row, tgt row)`` pairs, sorted.
+
+  Raises:
+    DictionaryFileError: no word is shared.
+  """
+  shared = src_word_to_index.keys() & tgt_word_to_index.keys()
+  if not shared:
+    raise DictionaryFileError(
+        f"{name}: no word is written the same in both vocabularies "
+        f"({len(src_word_to_index)} source, {len(tgt_word_to_index)} target "
+        "words); give a dictionary file instead")
+  pairs = np.array(sorted((src_word_to_index[w], tgt_word_to_index[w])
+                          for w in shared), dtype=np.int32).reshape(-1, 2)
+  n = len(pairs)
+  return Dictionary(pairs=pairs, coverage=Coverage(n, n, n, n), path=name)
 
 
 def pairs_to_gold(pairs: np.ndarray) -> Tuple[np.ndarray, List[np.ndarray]]:

@@ -1,12 +1,14 @@
 """Fetches the data that is not shipped: fastText vectors, MUSE dictionaries.
 
-Files land under the data root (:func:`bdi_jax.paths.data_root`):
+Which files exist, their URLs and where they land under the data root
+(:func:`bdi_jax.paths.data_root`) is :mod:`bdi_jax.data.catalogue`; this
+module only downloads them:
 
 * ``<root>/fasttext-wiki/wiki.{lang}.vec``
 * ``<root>/muse-dictionaries/{src}-{tgt}{suffix}.txt``, suffix ``""`` (full),
   ``".0-5000"`` (train) or ``".5000-6500"`` (test).
 
-Command line::
+Command line (a malformed argument is one ``error: ...`` line, exit status 2)::
 
   python -m bdi_jax.data.download --fasttext en,zh --muse en-zh [--root DIR]
 """
@@ -14,14 +16,21 @@ Command line::
 import argparse
 import os
 import pathlib
-import re
-import shlex
 import sys
 import time
 import urllib.request
-from typing import Iterable, List, Optional, Sequence
+from typing import List, NoReturn, Optional, Sequence
 
+from bdi_jax import errors
 from bdi_jax import paths
+from bdi_jax.data import catalogue
+# The catalogue's names, re-exported for existing callers.
+from bdi_jax.data.catalogue import fasttext_wiki_path
+from bdi_jax.data.catalogue import fasttext_wiki_url
+from bdi_jax.data.catalogue import missing_files_message
+from bdi_jax.data.catalogue import MUSE_SPLITS
+from bdi_jax.data.catalogue import muse_dictionary_path
+from bdi_jax.data.catalogue import muse_dictionary_url
 
 __all__ = [
     "FASTTEXT_WIKI_URL",
@@ -36,60 +45,14 @@ __all__ = [
     "main",
 ]
 
-FASTTEXT_WIKI_URL = (
-    "https://dl.fbaipublicfiles.com/fasttext/vectors-wiki/wiki.{lang}.vec")
-MUSE_DICTIONARY_URL = ("https://dl.fbaipublicfiles.com/arrival/dictionaries/"
-                       "{src}-{tgt}{suffix}.txt")
-# Split name -> file-name suffix used by the MUSE release.
-MUSE_SPLITS = {"full": "", "train": ".0-5000", "test": ".5000-6500"}
+# Where main() fetches from: the catalogue's official locations (a test or a
+# mirror points them elsewhere).
+FASTTEXT_WIKI_URL = catalogue.FASTTEXT_WIKI_URL
+MUSE_DICTIONARY_URL = catalogue.MUSE_DICTIONARY_URL
 
-_FASTTEXT_DIR = "fasttext-wiki"
-_MUSE_DIR = "muse-dictionaries"
+_PROG = "python -m bdi_jax.data.download"
 _CHUNK_BYTES = 1 << 20
 _PROGRESS_EVERY_S = 0.5
-_FASTTEXT_NAME = re.compile(r"^wiki\.([A-Za-z_]+)\.vec$")
-_MUSE_NAME = re.compile(
-    r"^([A-Za-z_]+)-([A-Za-z_]+)(|\.0-5000|\.5000-6500)\.txt$")
-
-
-def _check_lang(lang: str) -> str:
-  # Language codes end up in URLs and file names: refuse anything odd early.
-  if not re.fullmatch(r"[A-Za-z_]+", lang or ""):
-    raise ValueError(f"Invalid language code {lang!r}")
-  return lang
-
-
-def fasttext_wiki_url(lang: str) -> str:
-  """URL of the full fastText wiki vectors for ``lang`` (e.g. ``"en"``)."""
-  return FASTTEXT_WIKI_URL.format(lang=_check_lang(lang))
-
-
-def fasttext_wiki_path(lang: str,
-                       root: Optional[paths.PathLike] = None) -> pathlib.Path:
-  """Local path of ``wiki.{lang}.vec`` under ``root`` (default: data root)."""
-  return paths.resolve(
-      pathlib.Path(_FASTTEXT_DIR) / f"wiki.{_check_lang(lang)}.vec", root)
-
-
-def _muse_suffix(split: str) -> str:
-  try:
-    return MUSE_SPLITS[split]
-  except KeyError:
-    raise ValueError(
-        f"Unknown MUSE split {split!r}; known: {sorted(MUSE_SPLITS)}") from None
-
-
-def muse_dictionary_url(src: str, tgt: str, split: str) -> str:
-  """URL of a MUSE dictionary; ``split`` is "full", "train" or "test"."""
-  return MUSE_DICTIONARY_URL.format(
-      src=_check_lang(src), tgt=_check_lang(tgt), suffix=_muse_suffix(split))
-
-
-def muse_dictionary_path(src: str, tgt: str, split: str,
-                         root: Optional[paths.PathLike] = None) -> pathlib.Path:
-  """Local path of a MUSE dictionary under ``root`` (default: data root)."""
-  name = f"{_check_lang(src)}-{_check_lang(tgt)}{_muse_suffix(split)}.txt"
-  return paths.resolve(pathlib.Path(_MUSE_DIR) / name, root)
 
 
 def _format_bytes(n: float) -> str:
@@ -174,54 +137,25 @@ def download(url: str, dest: paths.PathLike, *, overwrite: bool = False,
   return dest
 
 
-def _download_command(path: pathlib.Path) -> Optional[str]:
-  """The CLI call that fetches ``path``, or None if it is not downloadable."""
-  root = shlex.quote(str(path.parent.parent))
-  match = _FASTTEXT_NAME.match(path.name)
-  if path.parent.name == _FASTTEXT_DIR and match:
-    return (f"python -m bdi_jax.data.download --fasttext {match.group(1)} "
-            f"--root {root}")
-  match = _MUSE_NAME.match(path.name)
-  if path.parent.name == _MUSE_DIR and match:
-    return (f"python -m bdi_jax.data.download "
-            f"--muse {match.group(1)}-{match.group(2)} --root {root}")
-  return None
-
-
-def missing_files_message(missing: Iterable[paths.PathLike]) -> str:
-  """Explains how to obtain files that are not on disk.
-
-  Args:
-    missing: the paths that were not found.
-
-  Returns:
-    A multi-line message naming each path and, where the file is one this
-    module can fetch, the exact download command.
-  """
-  lines = ["Data file(s) not found:"]
-  for path in missing:
-    path = pathlib.Path(path)
-    command = _download_command(path)
-    lines.append(f"  {path}")
-    if command:
-      lines.append(f"    fetch it with: {command}")
-    else:
-      lines.append("    (not downloadable by bdi_jax.data.download; "
-                   "pass the right path)")
-  lines.append(
-      f"Set {paths.DATA_DIR_ENV} to the folder that holds the data "
-      f"(now: {paths.data_root()}), or run `python -m bdi_jax.data.download "
-      "--help` to fetch what is missing.")
-  return "\n".join(lines)
-
-
 def _split_list(text: Optional[str]) -> List[str]:
   return [item.strip() for item in (text or "").split(",") if item.strip()]
 
 
+class _Parser(argparse.ArgumentParser):
+  """argparse, but a usage mistake is one ``error:`` line (no usage dump)."""
+
+  def error(self, message: str) -> NoReturn:
+    _fail(message)
+
+
+def _fail(message: str) -> NoReturn:
+  print(f"error: {message} (see {_PROG} --help)", file=sys.stderr, flush=True)
+  sys.exit(2)
+
+
 def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-  parser = argparse.ArgumentParser(
-      prog="python -m bdi_jax.data.download",
+  parser = _Parser(
+      prog=_PROG,
       description="Download fastText wiki vectors and MUSE dictionaries.")
   parser.add_argument(
       "--fasttext", default="",
@@ -239,23 +173,41 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
   args = parser.parse_args(argv)
   if not args.fasttext and not args.muse:
     parser.error("nothing to do: pass --fasttext and/or --muse")
+  for lang in _split_list(args.fasttext):
+    try:
+      catalogue.check_lang(lang)
+    except errors.BdiError as e:
+      parser.error(f"--fasttext={args.fasttext}: {e}")
   for pair in _split_list(args.muse):
-    if pair.count("-") != 1:
-      parser.error(f"--muse expects pairs like en-zh, got {pair!r}")
+    langs = pair.split("-")
+    try:
+      if len(langs) != 2:
+        raise errors.ConfigError(f"{pair!r} is not a pair like en-zh")
+      for lang in langs:
+        catalogue.check_lang(lang)
+    except errors.BdiError as e:
+      parser.error(f"--muse={args.muse}: {e}")
   return args
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-  """Command-line entry point; returns the process exit status."""
+  """Command-line entry point; returns the process exit status.
+
+  A malformed argument prints one ``error: ...`` line on stderr and exits with
+  status 2 (``SystemExit``); a failed download prints ``FAILED url: why`` and
+  the status is 1.
+  """
   args = _parse_args(argv)
   jobs = []  # (url, dest)
   for lang in _split_list(args.fasttext):
-    jobs.append((fasttext_wiki_url(lang), fasttext_wiki_path(lang, args.root)))
+    jobs.append((catalogue.fasttext_wiki_url(lang, FASTTEXT_WIKI_URL),
+                 catalogue.fasttext_wiki_path(lang, args.root)))
   for pair in _split_list(args.muse):
     src, tgt = pair.split("-")
-    for split in MUSE_SPLITS:
-      jobs.append((muse_dictionary_url(src, tgt, split),
-                   muse_dictionary_path(src, tgt, split, args.root)))
+    for split in catalogue.MUSE_SPLITS:
+      jobs.append((
+          catalogue.muse_dictionary_url(src, tgt, split, MUSE_DICTIONARY_URL),
+          catalogue.muse_dictionary_path(src, tgt, split, args.root)))
   failures = 0
   for url, dest in jobs:
     try:

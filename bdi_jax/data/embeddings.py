@@ -5,27 +5,41 @@ The format (fastText ``.vec``, also used for GloVe and word2vec exports here)::
   N D                 <- optional header: exactly two integers
   word v1 v2 ... vD   <- one row per word, values separated by spaces
 
-The reader works on blocks of about a megabyte of lines: Python splits off
+Gzipped files (``.vec.gz``) are read transparently and word2vec binary files
+(``.bin``: ``N D`` line, then ``word`` + space + ``D`` float32 per row) are
+read too; a parsed file is cached as ``.npy`` + vocabulary (see
+:func:`load_vec`).
+
+The text reader works on blocks of about a megabyte of lines: Python splits off
 and decodes the words with a few list-wide calls, and the numbers of the whole
 block are parsed by array operations (:func:`_parse_decimals`). At 200k x 300
 values, any per-number Python work would dominate the load time.
 """
 
+import gzip
+import hashlib
+import io
+import json
 import os
 import pathlib
 import warnings
-from typing import (Callable, Dict, List, NamedTuple, Optional, Sequence, Tuple,
-                    Union)
+import zlib
+from typing import (BinaryIO, Callable, Dict, List, NamedTuple, Optional,
+                    Sequence, Tuple, Union)
 
 import numpy as np
 
 from bdi_jax import errors
+from bdi_jax import outputs
 from bdi_jax import paths
 
 __all__ = [
+    "CACHE_DIR_ENV",
+    "default_cache_dir",
     "Embeddings",
     "EmbeddingFileError",
     "load_vec",
+    "write_vec",
     "NORMALIZERS",
     "normalize_embeddings",
 ]
@@ -188,10 +202,18 @@ def _parse_rows(path: str, rests: List[bytes], line_numbers: np.ndarray,
       problems.setdefault(
           row_of(not_finite[0]),
           f"value {values[not_finite[0]]} is not finite (NaN or Inf)")
+  with np.errstate(over="ignore"):
+    single = values.astype(np.float32)
+  # Finite in float64 but beyond float32 (|x| > 3.4e38) would become Inf.
+  overflow = np.flatnonzero(~np.isfinite(single) & np.isfinite(values))
+  if overflow.size:
+    problems.setdefault(
+        row_of(overflow[0]),
+        f"value {values[overflow[0]]:g} is too large for float32")
   if problems:
     row = min(problems)
     raise _error(path, int(line_numbers[row]), problems[row])
-  return values.astype(np.float32).reshape(len(rests), dim)
+  return single.reshape(len(rests), dim)
 
 
 def _parse_header(line: bytes) -> Optional[Tuple[int, int]]:
@@ -265,20 +287,355 @@ def _add_words(words: List[str], line_numbers: np.ndarray,
   return len(words), keep
 
 
+# --- file kinds --------------------------------------------------------------
+
+_GZIP_MAGIC = b"\x1f\x8b"
+# fastText's binary models (.bin) start with this int32, little-endian
+# (FASTTEXT_FILEFORMAT_MAGIC_INT32 = 793712314 in fastText's args/model code).
+_FASTTEXT_MAGIC = (793712314).to_bytes(4, "little")
+# Bytes that never occur in a text .vec file (ASCII control characters other
+# than whitespace); float32 rows of a word2vec binary file are full of them.
+_CONTROL_BYTES = frozenset(range(0, 9)) | frozenset(range(14, 32)) | {127}
+# How much of the first row a binary sniff looks at.
+_SNIFF_BYTES = 4096
+
+
+def _open(path: pathlib.Path) -> Tuple[BinaryIO, bool]:
+  """Opens ``path`` for reading, decompressing gzip transparently.
+
+  Returns:
+    ``(file, gzipped)``; the file has ``peek``.
+  """
+  if path.is_dir():
+    raise EmbeddingFileError(f"{path}: is a folder, not an embedding file "
+                             "(give the path of a .vec, .vec.gz or .bin file)")
+  raw = paths.open_data_file(path)
+  if raw.peek(2)[:2] != _GZIP_MAGIC:  # By content: names are not reliable.
+    return raw, False
+  raw.close()
+  # BufferedReader: its C readline/readlines are much faster than GzipFile's.
+  return io.BufferedReader(gzip.open(path, "rb")), True
+
+
+def _looks_binary(path: pathlib.Path, after_header: bytes) -> bool:
+  """Whether a file whose line 1 is ``N D`` holds word2vec binary rows."""
+  suffixes = [s.lower() for s in path.suffixes]
+  if suffixes[-2:] == [".bin", ".gz"] or suffixes[-1:] == [".bin"]:
+    return True
+  return not _CONTROL_BYTES.isdisjoint(after_header[:_SNIFF_BYTES])
+
+
+# --- word2vec binary -----------------------------------------------------------
+
+
+class _Blocks:
+  """A read buffer over a binary stream, refilled in blocks."""
+
+  def __init__(self, f: BinaryIO):
+    self.f = f
+    self.buf = b""
+    self.pos = 0  # Next unread byte of buf.
+    self.offset = 0  # File offset of buf[0] (after the header).
+
+  def fill(self, need: int) -> bool:
+    """Makes ``need`` bytes available from ``pos``; False at end of file."""
+    while len(self.buf) - self.pos < need:
+      block = self.f.read(max(_CHUNK_BYTES, need))
+      if not block:
+        return False
+      self.offset += self.pos
+      self.buf = self.buf[self.pos:] + block
+      self.pos = 0
+    return True
+
+  def find_space(self) -> int:
+    """Index in ``buf`` of the next b' ' at or after ``pos``, or -1 at EOF."""
+    searched = self.pos
+    while True:
+      i = self.buf.find(b" ", searched)
+      if i >= 0:
+        return i
+      done = len(self.buf) - self.pos  # Bytes after pos already searched.
+      if not self.fill(done + 1):
+        return -1
+      searched = self.pos + done  # fill() may have moved pos to 0.
+
+
+def _read_word2vec_binary(name: str, f: BinaryIO, n: int, dim: int,
+                          max_vocab: Optional[int]):
+  """Reads the rows of a word2vec binary file (after its ``N D`` line).
+
+  Each row is ``word``, one space, ``dim`` little-endian float32 values, and
+  usually a newline (word2vec writes one; some writers do not).
+
+  Returns:
+    ``(word_to_index, vectors [n', dim] float32, duplicates, hit_max_vocab)``.
+  """
+  def error(row: int, at: int, message: str) -> EmbeddingFileError:
+    return EmbeddingFileError(
+        f"{name}: row {row} (byte {at} after line 1) of a word2vec binary "
+        f"file: {message}")
+
+  row_bytes = 4 * dim
+  blocks = _Blocks(f)
+  word_to_index: Dict[str, int] = {}
+  duplicates: List[Tuple[int, str]] = []
+  rows: List[np.ndarray] = []
+  for row in range(1, n + 1):
+    # Whitespace between rows (word2vec's newline) is not part of a word.
+    while True:
+      if not blocks.fill(1):
+        raise error(row, blocks.offset + blocks.pos,
+                    f"the file ends after {row - 1} of the {n} rows its "
+                    "header (line 1) declares")
+      if blocks.buf[blocks.pos] not in b" \t\n\r":
+        break
+      blocks.pos += 1
+    start = blocks.offset + blocks.pos
+    space = blocks.find_space()
+    if space < 0:
+      raise error(row, start, "the file ends inside a word")
+    raw_word = blocks.buf[blocks.pos:space]
+    try:
+      word = raw_word.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as e:
+      raise error(row, start, f"word is not valid UTF-8 ({e.reason}: "
+                  f"{raw_word[e.start:e.end]!r})") from None
+    blocks.pos = space + 1
+    if not blocks.fill(row_bytes):
+      raise error(row, start, f"the file ends inside the {dim} float32 "
+                  f"values of {word!r}")
+    vector = np.frombuffer(blocks.buf, "<f4", dim, blocks.pos)
+    blocks.pos += row_bytes
+    if not np.all(np.isfinite(vector)):
+      raise error(row, start, f"a value of {word!r} is not finite (NaN or "
+                  "Inf); is this really a word2vec binary file?")
+    if word in word_to_index:
+      duplicates.append((row, word))
+      continue
+    word_to_index[word] = len(word_to_index)
+    rows.append(vector)
+    if len(word_to_index) == max_vocab:
+      return word_to_index, np.stack(rows), duplicates, True
+  vectors = np.stack(rows).astype(np.float32) if rows else None
+  return word_to_index, vectors, duplicates, False
+
+
+# --- fastText text -----------------------------------------------------------
+
+
+def _read_text_rows(name: str, f: BinaryIO, lines: List[bytes], next_line: int,
+                    dim: Optional[int], dim_source: str,
+                    max_vocab: Optional[int]):
+  """Reads the text rows of a ``.vec`` file, block by block.
+
+  Returns:
+    ``(word_to_index, vectors [n, d] float32 or None, duplicates,
+    rows_read, hit_max_vocab)``.
+  """
+  word_to_index: Dict[str, int] = {}
+  duplicates: List[Tuple[int, str]] = []
+  blocks: List[np.ndarray] = []
+  rows_read = 0
+  while True:
+    lines += f.readlines(_CHUNK_BYTES)
+    if not lines:
+      break
+    words, rests, line_numbers = _split_lines(name, lines, next_line)
+    next_line += len(lines)
+    lines = []
+    if not words:
+      continue
+    if dim is None:
+      dim = len(rests[0].split())
+      if dim == 0:
+        raise _error(name, int(line_numbers[0]),
+                     f"row for {words[0]!r} has no values")
+      dim_source = f"as on line {line_numbers[0]}"
+    consumed, keep = _add_words(words, line_numbers, word_to_index,
+                                duplicates, max_vocab)
+    rows_read += consumed
+    vectors = _parse_rows(name, rests[:consumed], line_numbers[:consumed],
+                          dim, dim_source)
+    blocks.append(vectors if keep is None else vectors[keep])
+    if len(word_to_index) == max_vocab:
+      return word_to_index, np.concatenate(blocks), duplicates, rows_read, True
+  vectors = np.concatenate(blocks, axis=0) if blocks else None
+  return word_to_index, vectors, duplicates, rows_read, False
+
+
+def _read_file(path: pathlib.Path, max_vocab: Optional[int],
+               expected_dim: Optional[int]) -> Tuple[Embeddings, Optional[str]]:
+  """Reads a text, gzipped or word2vec binary file (no cache).
+
+  Returns:
+    ``(embeddings, warning)``: ``warning`` is the duplicate-word message, or
+    None.
+  """
+  name = str(path)
+  f, gzipped = _open(path)
+  try:
+    with f:
+      if f.peek(4)[:4] == _FASTTEXT_MAGIC:
+        raise _error(name, None, "this is a fastText binary model (.bin), "
+                     "which holds subword parameters rather than a vector "
+                     "table; use the .vec file of the same download (fastText "
+                     "text vectors), or write one with `fasttext "
+                     "print-word-vectors`")
+      first = f.readline().removeprefix(b"\xef\xbb\xbf")  # Skip a UTF-8 BOM.
+      header = _parse_header(first)
+      dim, dim_source = expected_dim, f"expected_dim={expected_dim}"
+      if header is not None:
+        if header[1] == 0:
+          raise _error(name, 1, "header declares dimension 0")
+        if expected_dim is not None and header[1] != expected_dim:
+          raise _error(name, 1, f"header declares dimension {header[1]}, "
+                       f"expected_dim={expected_dim}")
+        dim, dim_source = header[1], "from the header on line 1"
+      if header is not None and _looks_binary(path, f.peek(_SNIFF_BYTES)):
+        word_to_index, vectors, duplicates, hit_max_vocab = (
+            _read_word2vec_binary(name, f, header[0], header[1], max_vocab))
+        rows_read = header[0]  # Checked by the reader itself.
+      else:
+        lines, next_line = ([], 2) if header is not None else ([first], 1)
+        word_to_index, vectors, duplicates, rows_read, hit_max_vocab = (
+            _read_text_rows(name, f, lines, next_line, dim, dim_source,
+                            max_vocab))
+  except (OSError, EOFError, zlib.error) as e:
+    if not gzipped:
+      raise
+    raise _error(name, None, f"not a valid gzip file ({e})") from None
+
+  if not word_to_index:
+    raise _error(name, None, "no vectors after the header" if header else
+                 "file is empty")
+  if header is not None and not hit_max_vocab and rows_read != header[0]:
+    raise _error(name, None, f"header (line 1) declares {header[0]} vectors "
+                 f"but the file has {rows_read} rows")
+  warning = None
+  if duplicates:
+    quoted = ", ".join(f"{name}:{line} {word!r}"
+                       for line, word in duplicates[:_DUPLICATES_QUOTED])
+    more = ", ..." if len(duplicates) > _DUPLICATES_QUOTED else ""
+    rows = "row" if len(duplicates) == 1 else "rows"
+    warning = (f"{name}: skipped {len(duplicates)} {rows} of words seen "
+               f"before (kept the first row of each): {quoted}{more}")
+  embeddings = Embeddings(words=tuple(word_to_index), vectors=vectors,
+                          word_to_index=word_to_index, path=name)
+  return embeddings, warning
+
+
+# --- cache -------------------------------------------------------------------
+
+# Where parsed files are cached unless load_vec is told otherwise.
+CACHE_DIR_ENV = "BDI_CACHE_DIR"
+# Files smaller than this load faster than a cache could be checked and kept.
+_CACHE_MIN_BYTES = 16 << 20
+# Bumped whenever what a cache entry holds changes.
+_CACHE_VERSION = 1
+
+
+def default_cache_dir() -> pathlib.Path:
+  """``$BDI_CACHE_DIR``, else ``$XDG_CACHE_HOME/bdi-jax/vec-cache``, else
+  ``~/.cache/bdi-jax/vec-cache``."""
+  explicit = os.environ.get(CACHE_DIR_ENV)
+  if explicit:
+    return pathlib.Path(explicit).expanduser()
+  return paths.user_cache_dir() / "vec-cache"
+
+
+def _cache_entry(folder: pathlib.Path, path: pathlib.Path,
+                 max_vocab: Optional[int]) -> Tuple[pathlib.Path, dict]:
+  """``(entry prefix, what the entry must record)`` for one file and vocab."""
+  source = str(path.resolve())
+  key = hashlib.sha256(f"{source}\0{max_vocab}".encode("utf-8")).hexdigest()
+  stat = path.stat()
+  expected = {"version": _CACHE_VERSION, "source": source,
+              "size": stat.st_size, "mtime_ns": stat.st_mtime_ns,
+              "max_vocab": max_vocab}
+  return folder / key[:24], expected
+
+
+def _read_cache(prefix: pathlib.Path, expected: dict, name: str
+                ) -> Optional[Tuple[Embeddings, Optional[str]]]:
+  """The cached entry, or None if absent, stale or unreadable."""
+  try:
+    meta = json.loads(prefix.with_suffix(".json").read_text("utf-8"))
+    if {k: meta.get(k) for k in expected} != expected:
+      return None  # Another file at that path now, or another max_vocab.
+    vectors = np.load(prefix.with_suffix(".npy"), allow_pickle=False)
+    words = prefix.with_suffix(".words").read_bytes().decode("utf-8").split(
+        "\n")
+  except (OSError, ValueError):  # Missing, half-written, corrupt: re-read.
+    return None
+  if (vectors.dtype != np.float32 or vectors.ndim != 2 or
+      len(words) != vectors.shape[0] or len(set(words)) != len(words)):
+    return None
+  word_to_index = {w: i for i, w in enumerate(words)}
+  return (Embeddings(tuple(words), vectors, word_to_index, name),
+          meta.get("warning"))
+
+
+def _write_cache(prefix: pathlib.Path, expected: dict,
+                 embeddings: Embeddings, warning: Optional[str]) -> None:
+  """Stores an entry; silently does nothing where the folder is read-only."""
+  # The metadata goes last: an entry without it is never read.
+  meta = dict(expected, warning=warning, n=len(embeddings.words),
+              dim=embeddings.dim)
+  contents = [
+      (".npy", lambda f: np.save(f, embeddings.vectors, allow_pickle=False)),
+      (".words", lambda f: f.write("\n".join(embeddings.words).encode())),
+      (".json", lambda f: f.write(json.dumps(meta).encode("utf-8"))),
+  ]
+  try:
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    for suffix, write in contents:
+      with outputs.atomic_file(prefix.with_suffix(suffix)) as f:
+        write(f)
+  except OSError:
+    pass  # No cache then (read-only data root, full disk): correctness first.
+
+
+def _cache_folder(cache: Union[bool, str, os.PathLike],
+                  path: pathlib.Path) -> Optional[pathlib.Path]:
+  if cache is False or cache is None:
+    return None
+  if cache is True:
+    try:
+      if path.stat().st_size < _CACHE_MIN_BYTES:
+        return None
+    except OSError:
+      return None  # Missing: the reader says so, with how to get it.
+    return default_cache_dir()
+  return pathlib.Path(cache).expanduser()
+
+
 def load_vec(path: Union[str, os.PathLike],
              max_vocab: Optional[int] = None,
-             expected_dim: Optional[int] = None) -> Embeddings:
-  """Reads a fastText text-format embedding file.
+             expected_dim: Optional[int] = None, *,
+             cache: Union[bool, str, os.PathLike] = True) -> Embeddings:
+  """Reads a word-vector file: fastText text, gzipped, or word2vec binary.
 
-  The header line ``N D`` is optional (it is recognised as exactly two
-  integers on line 1). Rows are ``word v1 .. vD`` for any ``D``; trailing
-  whitespace and ``\\r\\n`` line ends are accepted, blank lines skipped. Of
-  repeated words the first row is kept and the rest skipped with one warning.
+  Text (``.vec``): the header line ``N D`` is optional (it is recognised as
+  exactly two integers on line 1). Rows are ``word v1 .. vD`` for any ``D``;
+  trailing whitespace and ``\\r\\n`` line ends are accepted, blank lines
+  skipped. A gzipped file (``.vec.gz``) is recognised by its content and read
+  the same way. A file with an ``N D`` header and binary rows (a ``.bin``
+  name, or control bytes after the header) is read as word2vec binary. A
+  fastText ``.bin`` model is refused with a message that says to use its
+  ``.vec`` file. Of repeated words the first row is kept and the rest skipped
+  with one warning.
+
+  A parsed file is cached (``.npy`` + vocabulary, see :func:`default_cache_dir`)
+  and re-read from there while its size and modification time are unchanged;
+  where the cache folder cannot be written, files are simply re-parsed.
 
   Args:
-    path: the ``.vec`` file.
+    path: the embedding file.
     max_vocab: keep the first ``max_vocab`` unique words and stop reading.
     expected_dim: if given, the file's dimension must equal it.
+    cache: True: the default cache folder, for files of 16 MiB or more;
+      False: never; a folder: cache there, whatever the size.
 
   Returns:
     The :class:`Embeddings`, ``vectors`` of shape ``[n, d]`` float32.
@@ -293,72 +650,53 @@ def load_vec(path: Union[str, os.PathLike],
     raise ValueError(f"max_vocab must be positive, got {max_vocab}")
   path = pathlib.Path(path).expanduser()
   name = str(path)
+  folder = _cache_folder(cache, path)
+  loaded = None
+  if folder is not None:
+    prefix, expected = _cache_entry(folder, path, max_vocab)
+    loaded = _read_cache(prefix, expected, name)
+  if loaded is None:
+    loaded = _read_file(path, max_vocab, expected_dim)
+    if folder is not None:
+      _write_cache(prefix, expected, *loaded)
+  embeddings, warning = loaded
+  if expected_dim is not None and embeddings.dim != expected_dim:
+    # Only a cached entry gets here; a parse checks it where it reads.
+    raise _error(name, None, f"vectors are {embeddings.dim}-d, "
+                 f"expected_dim={expected_dim}")
+  if warning:
+    warnings.warn(warning, stacklevel=2)
+  return embeddings
 
-  word_to_index: Dict[str, int] = {}
-  duplicates: List[Tuple[int, str]] = []
-  blocks: List[np.ndarray] = []
-  dim = expected_dim
-  dim_source = f"expected_dim={expected_dim}"
-  rows_read = 0
-  hit_max_vocab = False
 
-  with paths.open_data_file(path) as f:
-    first = f.readline().removeprefix(b"\xef\xbb\xbf")  # Skip a UTF-8 BOM.
-    header = _parse_header(first)
-    if header is not None:
-      if header[1] == 0:
-        raise _error(name, 1, "header declares dimension 0")
-      if expected_dim is not None and header[1] != expected_dim:
-        raise _error(name, 1, f"header declares dimension {header[1]}, "
-                     f"expected_dim={expected_dim}")
-      dim = header[1]
-      dim_source = "from the header on line 1"
-      lines, next_line = [], 2
-    else:
-      lines, next_line = [first], 1
-    while True:
-      lines += f.readlines(_CHUNK_BYTES)
-      if not lines:
-        break
-      words, rests, line_numbers = _split_lines(name, lines, next_line)
-      next_line += len(lines)
-      lines = []
-      if not words:
-        continue
-      if dim is None:
-        dim = len(rests[0].split())
-        if dim == 0:
-          raise _error(name, int(line_numbers[0]),
-                       f"row for {words[0]!r} has no values")
-        dim_source = f"as on line {line_numbers[0]}"
-      consumed, keep = _add_words(words, line_numbers, word_to_index,
-                                  duplicates, max_vocab)
-      rows_read += consumed
-      vectors = _parse_rows(name, rests[:consumed], line_numbers[:consumed],
-                            dim, dim_source)
-      blocks.append(vectors if keep is None else vectors[keep])
-      if len(word_to_index) == max_vocab:
-        hit_max_vocab = True
-        break
+def write_vec(path: Union[str, os.PathLike], words: Sequence[str],
+              vectors: np.ndarray) -> pathlib.Path:
+  """Writes vectors in fastText text format (header ``N D``), atomically.
 
-  if not word_to_index:
-    raise _error(name, None, "no vectors after the header" if header else
-                 "file is empty")
-  if header is not None and not hit_max_vocab and rows_read != header[0]:
-    raise _error(name, None, f"header (line 1) declares {header[0]} vectors "
-                 f"but the file has {rows_read} rows")
-  if duplicates:
-    quoted = ", ".join(f"{name}:{line} {word!r}"
-                       for line, word in duplicates[:_DUPLICATES_QUOTED])
-    more = ", ..." if len(duplicates) > _DUPLICATES_QUOTED else ""
-    rows = "row" if len(duplicates) == 1 else "rows"
-    warnings.warn(f"{name}: skipped {len(duplicates)} {rows} of words seen "
-                  f"before (kept the first row of each): {quoted}{more}",
-                  stacklevel=2)
-  return Embeddings(words=tuple(word_to_index),
-                    vectors=np.concatenate(blocks, axis=0),
-                    word_to_index=word_to_index,
-                    path=name)
+  Values are written with 9 significant digits, which :func:`load_vec` reads
+  back to the same float32 values.
+
+  Args:
+    path: the ``.vec`` file to write (replaced only once fully written).
+    words: ``n`` words without ASCII whitespace.
+    vectors: ``[n, d]`` values.
+
+  Returns:
+    The path written.
+  """
+  path = pathlib.Path(path)
+  vectors = np.asarray(vectors, np.float32)
+  if vectors.ndim != 2 or vectors.shape[0] != len(words):
+    raise ValueError(f"vectors must be [len(words)={len(words)}, d], got "
+                     f"{vectors.shape}")
+  row_format = " ".join(["%.9g"] * vectors.shape[1])
+  with outputs.atomic_file(path, "w", encoding="utf-8", newline="\n") as f:
+    f.write(f"{len(words)} {vectors.shape[1]}\n")
+    for start in range(0, len(words), 4096):  # Bounded temporary text.
+      rows = vectors[start:start + 4096].tolist()
+      f.write("".join(f"{w} {row_format % tuple(r)}\n" for w, r in
+                      zip(words[start:start + 4096], rows)))
+  return path
 
 
 def _center(vectors: np.ndarray) -> np.ndarray:
@@ -374,10 +712,21 @@ def _renorm(vectors: np.ndarray) -> np.ndarray:
   return (vectors / safe).astype(vectors.dtype, copy=False)
 
 
+def _unit_dim(vectors: np.ndarray) -> np.ndarray:
+  """Scales each dimension (column) to unit L2 norm; all-zero columns stay."""
+  norms = np.linalg.norm(vectors.astype(np.float64), axis=0, keepdims=True)
+  safe = np.where(norms > 0, norms, 1.0)
+  return (vectors / safe).astype(vectors.dtype, copy=False)
+
+
 # Name -> pure function [n, d] -> [n, d]; applied in the order requested.
+# "unit" and "unitdim" are the names vecmap's --normalize uses (Artetxe et
+# al. 2018): "unit" is "renorm", "unitdim" scales each dimension.
 NORMALIZERS: Dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "center": _center,
     "renorm": _renorm,
+    "unit": _renorm,
+    "unitdim": _unit_dim,
 }
 
 
@@ -388,7 +737,8 @@ def normalize_embeddings(vectors: np.ndarray,
   Args:
     vectors: ``[n, d]`` embeddings.
     methods: names from :data:`NORMALIZERS`, e.g. ``("center", "renorm")``
-      (the order matters); empty for none.
+      or vecmap's ``("unit", "center", "unit")`` (the order matters); empty
+      for none.
 
   Returns:
     A new ``[n, d]`` array of the same dtype.

@@ -8,6 +8,7 @@ from typing import Callable, Dict
 
 from bdi_jax.objectives import ctgan
 from bdi_jax.objectives import gan
+from bdi_jax.objectives import sinkhorn
 from bdi_jax.objectives import wgan
 from bdi_jax.objectives import wgangp
 from bdi_jax.objectives.base import Objective
@@ -17,6 +18,8 @@ REGISTRY: Dict[str, Callable[..., Objective]] = {
     "wgan": wgan.make,
     "wgangp": wgangp.make,
     "ctgan": ctgan.make,
+    # Critic-free: the Sinkhorn divergence between batches (needs_critic=False).
+    "sinkhorn": sinkhorn.make,
 }
 
 

@@ -34,6 +34,10 @@ class Objective(NamedTuple):
   critic_loss: Callable[..., Tuple[jax.Array, Metrics]]
   generator_loss: Callable[..., Tuple[jax.Array, Metrics]]
   project: Callable[[Params], Params]
+  # False for critic-free objectives (e.g. the Sinkhorn divergence): the step
+  # skips the critic updates entirely (static) and calls
+  # ``generator_loss(None, None, fake, key, real=target_batch)``.
+  needs_critic: bool = True
 
 
 def identity_projection(params: Params) -> Params:

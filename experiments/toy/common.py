@@ -4,10 +4,12 @@ per-objective lab configurations and the workdir / plotting helpers.
 Everything here is the library's code path: objectives come from
 :func:`bdi_jax.objectives.get_objective` and critics are
 :class:`bdi_jax.models.Discriminator`; only sizes and step counts are toy-sized.
+The one exception is :mod:`experiments.toy.fdiv` (KL and TV bounds, for the
+parallel-lines figure only).
 """
 
 import os
-from typing import Callable, Dict, Optional
+from typing import Callable, Dict, Optional, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -18,14 +20,17 @@ from bdi_jax import models
 from bdi_jax import train
 from bdi_jax.objectives import base
 from bdi_jax.objectives import get_objective
+from experiments.toy import fdiv
 
 __all__ = ["OBJECTIVES", "lab_config", "make_objective",
            "make_discriminator", "critic_optimizer", "init_critic",
-           "train_critic", "ensure_workdir"]
+           "train_critic", "train_critic_on_pairs", "ensure_workdir"]
 
 OBJECTIVES = ("gan", "wgan", "wgangp", "ctgan")
 
 Sampler = Callable[[jax.Array, int], jax.Array]  # (key, n) -> [n, 2]
+# (key, n) -> (real [n, 2], fake [n, 2])
+PairSampler = Callable[[jax.Array, int], Tuple[jax.Array, jax.Array]]
 
 
 def lab_config(name: str) -> ml_collections.ConfigDict:
@@ -48,7 +53,13 @@ def lab_config(name: str) -> ml_collections.ConfigDict:
 
 def make_objective(name: str,
                    overrides: Optional[Dict] = None) -> base.Objective:
-  """The registry's objective with the lab config, plus ``overrides``."""
+  """The registry's objective with the lab config, plus ``overrides``.
+
+  The lab-only bounds of :mod:`experiments.toy.fdiv` (``kl``,
+  ``reverse_kl``, ``tv``) take no config.
+  """
+  if name in fdiv.LAB_OBJECTIVES:
+    return fdiv.make(name)
   config = lab_config(name)
   config.update(overrides or {})
   return get_objective(name, config)
@@ -81,10 +92,10 @@ def train_critic(objective: base.Objective, module: models.Discriminator,
                  sample_real: Sampler, sample_fake: Sampler, key: jax.Array, *,
                  steps: int, batch_size: int = 256,
                  learning_rate: float = 1e-3):
-  """Trains a critic against two fixed distributions; pure and jit-able.
+  """Trains a critic against two fixed, independent distributions.
 
-  The loop is a ``lax.scan``, so the whole run compiles once and can be
-  ``vmap``-ed over the parameters the samplers close over.
+  Pure and jit-able; see :func:`train_critic_on_pairs`, which it calls with
+  independent draws of ``sample_real`` and ``sample_fake``.
 
   Args:
     objective: from the registry.
@@ -99,6 +110,42 @@ def train_critic(objective: base.Objective, module: models.Discriminator,
   Returns:
     ``(params, metrics)``, metrics stacked over steps ``[steps]``.
   """
+
+  def sample_batch(k, n):
+    # The first two of train_critic_on_pairs's three step keys: the same
+    # streams as before the pair sampler existed, so old tables reproduce.
+    k_real, k_fake, _ = jax.random.split(k, 3)
+    return sample_real(k_real, n), sample_fake(k_fake, n)
+
+  return train_critic_on_pairs(objective, module, sample_batch, key,
+                               steps=steps, batch_size=batch_size,
+                               learning_rate=learning_rate)
+
+
+def train_critic_on_pairs(objective: base.Objective,
+                          module: models.Discriminator,
+                          sample_batch: PairSampler, key: jax.Array, *,
+                          steps: int, batch_size: int = 256,
+                          learning_rate: float = 1e-3):
+  """Trains a critic on ``(real, fake)`` batches drawn together; pure.
+
+  For fakes built from the real batch itself (seed 003's "real plus noise,
+  shuffled"). The loop is a ``lax.scan`` over :func:`bdi_jax.train.critic_update`,
+  so the run compiles once and can be ``vmap``-ed over keys or over the
+  parameters the sampler closes over.
+
+  Args:
+    objective: from the registry (or :func:`make_objective`).
+    module: the discriminator.
+    sample_batch: ``(key, n) -> (real [n, 2], fake [n, 2])``.
+    key: the run's key.
+    steps: critic updates.
+    batch_size: rows of each side per update.
+    learning_rate: Adam's step size.
+
+  Returns:
+    ``(params, metrics)``, metrics stacked over steps ``[steps]``.
+  """
   critic = models.make_critic(module)
   tx = critic_optimizer(learning_rate)
   init_key, loop_key = jax.random.split(key)
@@ -107,9 +154,8 @@ def train_critic(objective: base.Objective, module: models.Discriminator,
   def update(carry, step):
     params, opt_state = carry
     step_key = jax.random.fold_in(loop_key, step)
-    k_real, k_fake, k_loss = jax.random.split(step_key, 3)
-    real = sample_real(k_real, batch_size)
-    fake = sample_fake(k_fake, batch_size)
+    k_loss = jax.random.split(step_key, 3)[2]
+    real, fake = sample_batch(step_key, batch_size)
     params, opt_state, metrics = train.critic_update(
         objective, critic, tx, params, opt_state, real, fake, k_loss)
     return (params, opt_state), metrics

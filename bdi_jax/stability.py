@@ -1,0 +1,182 @@
+"""Statistics of a stability study: many seeds of one config, one baseline.
+
+Pure functions of per-seed result rows, the rows of ``summary.json``'s
+``seeds`` list::
+
+  {"seed": 3, "criterion": 0.61,
+   "adversarial": {"nn": {"p@1": .., "p@5": .., "p@10": ..}, "csls": {..}},
+   "refined": {same}, "predicted_success": true, "seconds": 120.0, ...}
+
+A seed **succeeds** when its refined CSLS P@1 is at least
+:data:`SUCCESS_FRACTION` of the supervised baseline's refined CSLS P@1 on the
+same pair (the baseline is ``procrustes_<pair>``: Procrustes on a training
+dictionary, then the same refinement). The failure detector's accuracy is the
+fraction of seeds whose ``predicted_success`` equals that outcome.
+
+The std is the population std over seeds (``ddof=0``, numpy's default), so a
+single seed has std 0.
+"""
+
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+import numpy as np
+
+__all__ = ["SUCCESS_FRACTION", "PHASES", "summarize", "precision_stats",
+           "success_threshold", "seed_success", "detector_accuracy",
+           "seed_rows", "config_entry", "overall"]
+
+# A seed "took off" when it reaches half the supervised result; failed seeds
+# sit near 0 (a collapsed map), so the rule is insensitive to the exact value.
+SUCCESS_FRACTION = 0.5
+PHASES = ("adversarial", "refined")
+STATS = ("mean", "std", "min", "max")
+
+
+def summarize(values: Sequence[Optional[float]]) -> Optional[Dict[str, float]]:
+  """mean / std (ddof=0) / min / max of ``values``; None values are ignored.
+
+  Returns:
+    The four statistics, or None when no value is given.
+  """
+  v = np.asarray([x for x in values if x is not None], np.float64)
+  if v.size == 0:
+    return None
+  return {"mean": float(v.mean()), "std": float(v.std()),
+          "min": float(v.min()), "max": float(v.max())}
+
+
+def _precision(row: Mapping[str, Any], phase: str, method: str, k: str
+               ) -> Optional[float]:
+  block = row.get(phase) or {}
+  value = (block.get(method) or {}).get(k)
+  return None if value is None else float(value)
+
+
+def precision_stats(rows: Sequence[Mapping[str, Any]], phase: str
+                    ) -> Optional[Dict[str, Dict[str, Dict[str, float]]]]:
+  """``{method: {"p@k": summarize(over seeds)}}`` for one phase.
+
+  Methods and ks are those of the rows (``eval.methods`` x ``eval.ks``);
+  None when no row has precision (no test dictionary).
+  """
+  keys = {}  # Insertion-ordered union, e.g. nn -> [p@1, p@5, p@10].
+  for row in rows:
+    for method, ks in (row.get(phase) or {}).items():
+      for k in ks or {}:
+        keys.setdefault(method, {}).setdefault(k, None)
+  if not keys:
+    return None
+  return {method: {k: summarize([_precision(r, phase, method, k)
+                                 for r in rows]) for k in ks}
+          for method, ks in keys.items()}
+
+
+def success_threshold(baseline_refined_csls_p1: Optional[float]
+                      ) -> Optional[float]:
+  """Refined CSLS P@1 a seed needs to count as a success (None: no rule)."""
+  if baseline_refined_csls_p1 is None:
+    return None
+  return SUCCESS_FRACTION * float(baseline_refined_csls_p1)
+
+
+def seed_success(row: Mapping[str, Any], threshold: Optional[float]
+                 ) -> Optional[bool]:
+  """Whether one seed succeeded; None without a threshold or a test score.
+
+  A seed marked ``failed`` (non-finite training) without a score is a
+  failure, not unknown.
+  """
+  p1 = _precision(row, "refined", "csls", "p@1")
+  if threshold is None:
+    return None
+  if p1 is None:
+    return False if row.get("failed") else None
+  return bool(p1 >= threshold)
+
+
+def detector_accuracy(predicted: Sequence[Optional[bool]],
+                      actual: Sequence[Optional[bool]]) -> Optional[float]:
+  """Fraction of seeds where ``predicted == actual``, over seeds having both.
+
+  Returns:
+    The accuracy in [0, 1], or None when no seed has both a prediction and
+    an outcome (e.g. runs made before the detector existed).
+  """
+  if len(predicted) != len(actual):
+    raise ValueError(f"{len(predicted)} predictions for {len(actual)} seeds")
+  both = [(bool(p), bool(a)) for p, a in zip(predicted, actual)
+          if p is not None and a is not None]
+  if not both:
+    return None
+  return float(np.mean([p == a for p, a in both]))
+
+
+def seed_rows(summary: Mapping[str, Any]) -> List[Dict[str, Any]]:
+  """The per-seed rows of one run's summary, each with ``seconds``.
+
+  A row without its own ``seconds`` gets the run's ``wall_seconds`` divided
+  by its number of seeds, and ``seconds_estimated: True`` (seeds trained
+  together share every step, so only the total is measured).
+  """
+  seeds = summary["seeds"]
+  share = float(summary["wall_seconds"]) / max(1, len(seeds))
+  rows = []
+  for s in seeds:
+    row = dict(s)
+    if row.get("seconds") is None:
+      row["seconds"], row["seconds_estimated"] = share, True
+    else:
+      row["seconds_estimated"] = False
+    rows.append(row)
+  return rows
+
+
+def config_entry(name: str, method: str, pair: str,
+                 rows: Sequence[Mapping[str, Any]],
+                 threshold: Optional[float]) -> Dict[str, Any]:
+  """One config's block of ``stability.json``.
+
+  Args:
+    name: the config's name, e.g. ``"wgangp_es_en"``.
+    method: its objective.
+    pair: its dataset, e.g. ``"es_en"``.
+    rows: [n_seeds] per-seed rows (see :func:`seed_rows`).
+    threshold: from :func:`success_threshold` (None: no baseline).
+
+  Returns:
+    ``{config, method, pair, n_seeds, success_threshold, n_success,
+    success_rate, detector_accuracy, adversarial, refined, seconds, seeds}``;
+    each seed row gains ``success``.
+  """
+  seeds = [dict(r, success=seed_success(r, threshold)) for r in rows]
+  outcomes = [s["success"] for s in seeds]
+  known = [o for o in outcomes if o is not None]
+  seconds = [s.get("seconds") for s in seeds if s.get("seconds") is not None]
+  return {
+      "config": name, "method": method, "pair": pair, "n_seeds": len(seeds),
+      "success_threshold": threshold,
+      "n_success": int(sum(known)) if known else None,
+      "success_rate": float(np.mean(known)) if known else None,
+      "detector_accuracy": detector_accuracy(
+          [s.get("predicted_success") for s in seeds], outcomes),
+      **{phase: precision_stats(seeds, phase) for phase in PHASES},
+      "seconds": ({"median": float(np.median(seconds)),
+                   "max": float(np.max(seconds)),
+                   "estimated": any(s["seconds_estimated"] for s in seeds
+                                    if "seconds_estimated" in s)}
+                  if seconds else None),
+      "seeds": seeds,
+  }
+
+
+def overall(entries: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
+  """Success and detector accuracy pooled over every seed of ``entries``."""
+  seeds = [s for e in entries for s in e["seeds"]]
+  known = [s["success"] for s in seeds if s["success"] is not None]
+  return {
+      "n_seeds": len(seeds),
+      "success_rate": float(np.mean(known)) if known else None,
+      "detector_accuracy": detector_accuracy(
+          [s.get("predicted_success") for s in seeds],
+          [s["success"] for s in seeds]),
+  }

@@ -1,0 +1,506 @@
+r"""The stability study: many seeds per config, success against a baseline.
+
+  python -m experiments.stability --configs=gan_es_en,wgangp_es_en \
+      --seeds=0-9 --workdir=runs/stability_es_en [--set=train.n_epochs=2]
+
+For each pair (dataset) of the configs, the supervised ``procrustes_<pair>``
+baseline runs once; then each config trains its seeds, every run of
+consecutive seeds at once (vmapped; ``--seeds=0,2,5-7`` makes three runs).
+A seed succeeds when its refined CSLS P@1 is at least half the baseline's
+(``bdi_jax.stability``). Writes into ``--workdir``:
+
+* ``<config>/seeds-A-B/``: each run's own outputs (``experiments.run``'s);
+* ``stability.json``: per config the success rate, the failure detector's
+  accuracy, mean / std / min / max of every P@k before and after refinement,
+  seconds per seed, and every seed's row; the baselines;
+* ``stability.md``: the same as tables, with the command, date and device;
+* ``stability.png``: refined CSLS P@1 of every seed, per config (needs
+  matplotlib: ``pip install -e ".[lab]"``).
+
+``--set=FIELD=VALUE`` applies to every config (and the baselines' data,
+refinement and evaluation fields alike); a typo or a wrong type stops the
+command before any training. A config whose data is missing is reported and
+skipped. Rerunning the same command reuses every finished run of the same
+config, so an interrupted study continues where it stopped.
+"""
+
+import dataclasses
+import datetime
+import json
+import os
+import pathlib
+import platform
+import shlex
+import sys
+from typing import Any, Dict, List, Sequence
+
+from absl import app
+from absl import flags
+from absl import logging
+import ml_collections
+
+from bdi_jax import errors
+from bdi_jax import stability
+from bdi_jax import tables
+from experiments import cli
+from experiments.configs import overrides
+from experiments.configs import registry
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """This command's flags; defined only when it runs, since every command
+  (and experiments.run) has its own ``--workdir``."""
+  flags.DEFINE_list("configs", None, "Registered config names.")
+  flags.DEFINE_string(
+      "seeds", "0", "Seeds: ranges and lists, e.g. 0-9 or 0,2,5-7.")
+  flags.DEFINE_string(
+      "workdir", None, "Output folder (default: runs/stability-<date-time>).")
+  flags.DEFINE_bool(
+      "overwrite", False, "Rerun and replace finished runs in --workdir.")
+  flags.DEFINE_multi_string(
+      "set", [], "FIELD=VALUE override for every config, typed like "
+      "--config.FIELD (e.g. --set=train.n_epochs=2); repeatable.")
+
+
+# Fields that make a config what it is: never copied onto a baseline.
+_IDENTITY_FIELDS = ("name", "method", "seed", "n_seeds")
+_MISSING_PNG = ("stability.png not written: it needs matplotlib "
+                "(pip install -e \".[lab]\")")
+
+
+def parse_seeds(text: str) -> List[int]:
+  """``"0-9"``, ``"0,2,5-7"`` -> sorted distinct seeds.
+
+  Raises:
+    app.UsageError: an item is not ``N`` or ``A-B`` with ``0 <= A <= B``, or
+      a seed is listed twice.
+  """
+  seeds: List[int] = []
+  for item in (text or "").split(","):
+    item = item.strip()
+    first, sep, last = item.partition("-")
+    if not (first.isdigit() and (last.isdigit() if sep else True)):
+      raise app.UsageError(
+          f"--seeds={text}: {item!r} is not a seed N or a range A-B "
+          "(e.g. --seeds=0-9 or --seeds=0,2,5-7)")
+    a, b = int(first), int(last) if sep else int(first)
+    if b < a:
+      raise app.UsageError(f"--seeds={text}: range {item} is empty ({b} < {a})")
+    seeds += range(a, b + 1)
+  twice = sorted({s for s in seeds if seeds.count(s) > 1})
+  if twice:
+    raise app.UsageError(f"--seeds={text}: seed(s) {twice} listed twice")
+  return sorted(seeds)
+
+
+def consecutive_runs(seeds: Sequence[int]) -> List[List[int]]:
+  """Sorted seeds -> runs of consecutive seeds (``[0, 1, 2, 5]`` -> 2 runs).
+
+  The pipeline trains ``config.seed .. config.seed + n_seeds - 1`` at once.
+  """
+  runs: List[List[int]] = []
+  for s in seeds:
+    if runs and s == runs[-1][-1] + 1:
+      runs[-1].append(s)
+    else:
+      runs.append([s])
+  return runs
+
+
+@dataclasses.dataclass
+class Run:
+  """One call of the pipeline: a config, its seeds, its own workdir."""
+  name: str
+  config: ml_collections.ConfigDict
+  workdir: pathlib.Path
+  seeds: List[int]
+  reuse: bool = False  # A finished run of this exact config is there.
+
+
+def _get_config(name: str) -> ml_collections.ConfigDict:
+  try:
+    return registry.get_config(name)
+  except errors.ConfigError:
+    raise
+  except ValueError as e:  # An unknown name: the registry's own message.
+    raise errors.ConfigError(f"--configs: {e}") from None
+
+
+def _config_json(config) -> Dict[str, Any]:
+  return json.loads(config.to_json())
+
+
+def _flat(d, prefix=""):
+  out = {}
+  for k, v in d.items():
+    if isinstance(v, dict):
+      out.update(_flat(v, f"{prefix}{k}."))
+    else:
+      out[f"{prefix}{k}"] = v
+  return out
+
+
+def _check_workdir(run: Run, overwrite: bool) -> None:
+  """Marks ``run`` reusable, or refuses a finished run of another config."""
+  summary, saved = run.workdir / "summary.json", run.workdir / "config.json"
+  if overwrite or not summary.exists():
+    return
+  try:
+    old = json.loads(saved.read_text())
+  except (OSError, ValueError):
+    old = {}
+  new = _config_json(run.config)
+  if old == new:
+    run.reuse = True
+    return
+  a, b = _flat(old), _flat(new)
+  differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
+  raise errors.WorkdirError(
+      f"{run.workdir} holds a finished run of another config (fields "
+      f"{', '.join(differ[:5]) or 'config.json unreadable'}"
+      f"{' ...' if len(differ) > 5 else ''} differ); pass --overwrite to "
+      "replace it or choose another --workdir")
+
+
+def _baseline_for(config, assignments: Sequence[str], cache: Dict[str, Any]):
+  """(pair, baseline config) of the registered ``procrustes_*`` on the same
+  data as ``config`` (after the overrides), or None."""
+  shared = [a for a in assignments
+            if a.partition("=")[0].strip() not in _IDENTITY_FIELDS]
+  data = config.data.to_dict()
+  for dataset in registry.DATASETS:
+    name = f"procrustes_{dataset}"
+    if name not in registry.CONFIGS:
+      continue
+    if name not in cache:
+      cache[name] = overrides.apply_overrides(registry.get_config(name),
+                                              shared)
+    if cache[name].data.to_dict() == data:
+      return dataset, cache[name]
+  return None
+
+
+def _seed_label(seeds: Sequence[int]) -> str:
+  return (f"seeds-{seeds[0]}" if len(seeds) == 1
+          else f"seeds-{seeds[0]}-{seeds[-1]}")
+
+
+def plan(names: Sequence[str], seeds: Sequence[int],
+         assignments: Sequence[str], workdir: pathlib.Path,
+         overwrite: bool):
+  """Every run of the study, resolved and checked before any training.
+
+  Returns:
+    (baselines, studies): ``{pair: Run}`` and ``[(name, pair, [Run])]``.
+  """
+  for a in assignments:
+    if a.partition("=")[0].strip() in ("seed", "n_seeds"):
+      raise app.UsageError(f"--set={a}: the study sets the seeds; use "
+                           "--seeds (e.g. --seeds=0-9)")
+  baselines: Dict[str, Run] = {}
+  studies = []
+  cache: Dict[str, Any] = {}
+  for name in names:
+    base = overrides.apply_overrides(_get_config(name), assignments)
+    found = _baseline_for(base, assignments, cache)
+    if found:
+      pair, b = found
+      baselines.setdefault(pair, Run(b.name, b, workdir / b.name, [b.seed]))
+    else:
+      pair = f"{base.data.src_lang}-{base.data.tgt_lang}"
+    runs = []
+    for group in consecutive_runs(seeds):
+      config = overrides.apply_overrides(
+          base, [f"seed={group[0]}", f"n_seeds={len(group)}"])
+      runs.append(Run(name, config, workdir / name / _seed_label(group),
+                      group))
+    studies.append((name, pair, runs))
+  for run in list(baselines.values()) + [r for *_, rs in studies for r in rs]:
+    _check_workdir(run, overwrite)
+  return baselines, studies
+
+
+def _execute(run: Run, overwrite: bool) -> Dict[str, Any]:
+  if run.reuse:
+    print(f"stability: reusing the finished run in {run.workdir}",
+          file=sys.stderr, flush=True)
+    return json.loads((run.workdir / "summary.json").read_text())
+  print(f"stability: {run.name} ({_seed_label(run.seeds)}) -> {run.workdir}",
+        file=sys.stderr, flush=True)
+  from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top
+  return pipeline.train_and_evaluate(run.config, run.workdir,
+                                     overwrite=overwrite)
+
+
+def _baseline_block(run: Run, summary) -> Dict[str, Any]:
+  refined = summary.get("refined") or {}
+  p1 = (refined.get("csls") or {}).get("p@1")
+  return {"config": run.name, "workdir": str(run.workdir),
+          "supervised": summary.get("adversarial"), "refined": refined or None,
+          "refined_csls_p@1": p1,
+          "success_threshold": stability.success_threshold(p1),
+          "wall_seconds": summary.get("wall_seconds")}
+
+
+def run_study(baselines: Dict[str, Run], studies, *,
+              overwrite: bool = False) -> Dict[str, Any]:
+  """Runs (or reuses) every run of a :func:`plan`; returns stability.json's
+  dict (without command, date and device)."""
+  from bdi_jax.data import tasks  # pylint: disable=g-import-not-at-top
+  blocks: Dict[str, Dict[str, Any]] = {}
+  skipped: List[Dict[str, str]] = []
+  for pair, run in baselines.items():
+    try:
+      blocks[pair] = _baseline_block(run, _execute(run, overwrite))
+    except tasks.MissingDataError as e:
+      print(f"stability: skipping pair {pair}: {e}", file=sys.stderr)
+      blocks[pair] = {"config": run.name, "skipped": str(e)}
+
+  entries = []
+  for name, pair, runs in studies:
+    if "skipped" in blocks.get(pair, {}):
+      skipped.append({"config": name, "reason": blocks[pair]["skipped"]})
+      continue
+    rows = []
+    try:
+      for run in runs:
+        summary = _execute(run, overwrite)
+        rows += [dict(r, workdir=str(run.workdir))
+                 for r in stability.seed_rows(summary)]
+    except tasks.MissingDataError as e:
+      print(f"stability: skipping {name}: {e}", file=sys.stderr)
+      skipped.append({"config": name, "reason": str(e)})
+      continue
+    threshold = (blocks[pair]["success_threshold"] if pair in blocks
+                 else None)
+    entries.append(stability.config_entry(
+        name, runs[0].config.method, pair, rows, threshold))
+  return {"configs": entries, "baselines": blocks, "skipped": skipped,
+          "overall": stability.overall(entries),
+          "success_rule": (f"refined CSLS P@1 >= {stability.SUCCESS_FRACTION}"
+                           " x the refined CSLS P@1 of the pair's supervised "
+                           "procrustes baseline")}
+
+
+# --- reporting -------------------------------------------------------------
+
+def _cpu_model() -> str:
+  try:
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+      if line.startswith("model name"):
+        return line.split(":", 1)[1].strip()
+  except OSError:
+    pass
+  return platform.processor() or platform.machine()
+
+
+def device_description() -> str:
+  import jax  # pylint: disable=g-import-not-at-top
+  devices = jax.devices()
+  cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+           else os.cpu_count())
+  return (f"{len(devices)} x {devices[0].platform} ({devices[0].device_kind}); "
+          f"host {cores} CPU cores ({_cpu_model()}); JAX {jax.__version__}")
+
+
+def _seconds(value) -> str:
+  return "-" if value is None else f"{value:,.1f}"
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+  text = " ".join(text.split())
+  return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def _mean_std(stats) -> str:
+  if not stats:
+    return "-"
+  return f"{stats['mean']:.3f} ± {stats['std']:.3f}"
+
+
+def _get(block, *keys):
+  for k in keys:
+    block = (block or {}).get(k)
+  return block
+
+
+def _summary_table(report) -> str:
+  rows = []
+  for e in report["configs"]:
+    rows.append([
+        e["config"], e["pair"], e["n_seeds"],
+        (f"{e['n_success']}/{e['n_seeds']}" if e["n_success"] is not None
+         else "-"),
+        e["success_rate"],
+        _mean_std(_get(e, "adversarial", "csls", "p@1")),
+        _mean_std(_get(e, "refined", "csls", "p@1")),
+        e["detector_accuracy"],
+        _seconds(_get(e, "seconds", "median")),
+        _seconds(_get(e, "seconds", "max"))])
+  return tables.markdown_table(
+      ["config", "pair", "seeds", "succeeded", "success rate",
+       "adversarial CSLS P@1 (mean ± std)", "refined CSLS P@1 (mean ± std)",
+       "detector accuracy", "median s / seed", "max s / seed"],
+      rows, align="llrrrllrrr")
+
+
+def _baseline_table(report) -> str:
+  rows = []
+  for pair, b in report["baselines"].items():
+    if "skipped" in b:
+      rows.append([pair, f"{b['config']} (skipped: data missing)", None, None,
+                   None, "-"])
+      continue
+    rows.append([pair, b["config"], _get(b, "supervised", "csls", "p@1"),
+                 b["refined_csls_p@1"], b["success_threshold"],
+                 _seconds(b["wall_seconds"])])
+  return tables.markdown_table(
+      ["pair", "baseline", "supervised CSLS P@1", "refined CSLS P@1",
+       "success threshold", "wall s"], rows, align="llrrrr")
+
+
+def _thesis_table(entry, method: str) -> str:
+  """Rows max / min / mean / std; columns P@k before and after refinement."""
+  ks = list((_get(entry, "refined", method) or
+             _get(entry, "adversarial", method) or {}).keys())
+  header = [""] + [f"before refinement {k.upper()}" for k in ks] + [
+      f"after refinement {k.upper()}" for k in ks]
+  rows = [[stat] + [_get(entry, phase, method, k, stat)
+                    for phase in stability.PHASES for k in ks]
+          for stat in ("max", "min", "mean", "std")]
+  return tables.markdown_table(header, rows)
+
+
+def _seed_table(entry) -> str:
+  rows = [[s["seed"], _get(s, "adversarial", "csls", "p@1"),
+           _get(s, "refined", "csls", "p@1"), s.get("success"),
+           s.get("predicted_success"), s.get("criterion"),
+           _seconds(s.get("seconds"))]
+          for s in entry["seeds"]]
+  return tables.markdown_table(
+      ["seed", "adversarial CSLS P@1", "refined CSLS P@1", "success",
+       "predicted success", "criterion", "seconds"], rows,
+      align="rrrllrr")
+
+
+def format_markdown(report) -> str:
+  """stability.md: the command, the summary, the baselines, per config the
+  thesis-style tables and the seeds."""
+  overall = report["overall"]
+  lines = [
+      "# Stability study", "",
+      f"Command: `{report['command']}`  ",
+      f"Date: {report['date']}; device: {report['device']}.", "",
+      f"A seed succeeds when its {report['success_rule']}. Statistics are "
+      "over seeds; std is the population std (ddof=0). P@k on the test "
+      "dictionary, never seen in training.", ""]
+  if any(_get(e, "seconds", "estimated") for e in report["configs"]):
+    lines += ["Seconds per seed: the seeds of one run train together, so a "
+              "run's wall time (data loading, training, refinement, outputs) "
+              "is divided among its seeds.", ""]
+  lines += ["## Summary", "", _summary_table(report), "",
+            f"Over all {overall['n_seeds']} seeds: success rate "
+            f"{tables.format_cell(overall['success_rate'])}, detector "
+            f"accuracy {tables.format_cell(overall['detector_accuracy'])} "
+            "('-': no `predicted_success` in the runs).", "",
+            "## Supervised baselines", "", _baseline_table(report), ""]
+  for e in report["configs"]:
+    lines += [f"## {e['config']} ({e['method']}, {e['pair']}, "
+              f"{e['n_seeds']} seeds)", ""]
+    for method in (e["refined"] or e["adversarial"] or {}):
+      lines += [f"{method.upper()} retrieval:", "", _thesis_table(e, method),
+                ""]
+    lines += ["Per seed:", "", _seed_table(e), ""]
+  if report["skipped"]:
+    lines += ["## Skipped", ""]
+    lines += [f"- `{s['config']}`: {_one_line(s['reason'])}"
+              for s in report["skipped"]]
+    lines.append("")
+  return "\n".join(lines)
+
+
+def plot(report, path: pathlib.Path) -> bool:
+  """stability.png (strip plot); False when matplotlib is not installed."""
+  try:
+    import matplotlib  # pylint: disable=g-import-not-at-top
+  except ImportError:
+    return False
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  import numpy as np  # pylint: disable=g-import-not-at-top
+
+  entries = report["configs"]
+  fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(entries) + 2.0), 4.5))
+  colours = {True: "tab:green", False: "tab:red", None: "tab:grey"}
+  for i, e in enumerate(entries):
+    seeds = [s for s in e["seeds"]
+             if _get(s, "refined", "csls", "p@1") is not None]
+    # Evenly spread, not random: the same study always draws the same plot.
+    offsets = np.linspace(-0.25, 0.25, len(seeds)) if len(seeds) > 1 else [0.0]
+    for dx, s in zip(offsets, seeds):
+      ax.scatter(i + dx, s["refined"]["csls"]["p@1"], s=22, zorder=3,
+                 color=colours[s.get("success")])
+    mean = _get(e, "refined", "csls", "p@1", "mean")
+    if mean is not None:
+      ax.hlines(mean, i - 0.32, i + 0.32, color="black", lw=1.2)
+    if e["success_threshold"] is not None:
+      ax.hlines(e["success_threshold"], i - 0.4, i + 0.4, color="tab:blue",
+                lw=1, linestyles="dashed")
+  ax.set_xticks(range(len(entries)))
+  ax.set_xticklabels([e["config"] for e in entries], rotation=30, ha="right")
+  ax.set_xlim(-0.6, len(entries) - 0.4)
+  ax.set_ylim(-0.02, 1.02)
+  ax.set_ylabel("refined CSLS P@1 (each dot a seed)")
+  ax.set_title("dots: seeds (green: success, red: failure); black: mean;\n"
+               "dashed: success threshold (half the supervised baseline)",
+               fontsize=8)
+  fig.text(0.01, 0.01, f"{report['date']}, {report['device']}", fontsize=6)
+  fig.tight_layout(rect=(0, 0.03, 1, 1))
+  fig.savefig(path, dpi=130)
+  plt.close(fig)
+  return True
+
+
+def write_outputs(report, workdir: pathlib.Path) -> None:
+  from bdi_jax import outputs  # pylint: disable=g-import-not-at-top
+  outputs.write_json(workdir / "stability.json", report)
+  outputs.atomic_write_bytes(workdir / "stability.md",
+                             format_markdown(report).encode("utf-8"))
+  if not plot(report, workdir / "stability.png"):
+    print(_MISSING_PNG, file=sys.stderr)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)
+  names = FLAGS.configs
+  if not names:
+    raise app.UsageError("--configs is required, e.g. --configs=gan_es_en,"
+                         "wgangp_es_en (see python -m experiments.run "
+                         "--list_configs)")
+  twice = sorted({n for n in names if names.count(n) > 1})
+  if twice:
+    raise app.UsageError(f"--configs: {', '.join(twice)} listed twice")
+  seeds = parse_seeds(FLAGS.seeds)
+  workdir = pathlib.Path(FLAGS.workdir or (
+      "runs/stability-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
+  # Every config, override and workdir is checked before any training.
+  planned = plan(names, seeds, FLAGS.set, workdir, FLAGS.overwrite)
+  report = {
+      "command": "python -m experiments.stability " + shlex.join(sys.argv[1:]),
+      "date": datetime.date.today().isoformat(),
+      "device": device_description(),
+  }
+  report.update(run_study(*planned, overwrite=FLAGS.overwrite))
+  workdir.mkdir(parents=True, exist_ok=True)
+  write_outputs(report, workdir)
+  print(_summary_table(report))
+  print(f"outputs in {workdir} (stability.json, stability.md, stability.png)")
+
+
+if __name__ == "__main__":
+  define_flags()
+  cli.run(main)

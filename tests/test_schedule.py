@@ -1,0 +1,55 @@
+"""The learning-rate policy on scripted criterion sequences."""
+
+import numpy as np
+
+from bdi_jax import schedule
+
+
+def _replay(policy, criteria, lr0=0.1):
+  """Brute force, one seed at a time, straight from the rule's wording."""
+  lr, drops, best, out = lr0, 0, None, []
+  for c in criteria:
+    lr = max(policy.min_lr, lr * policy.decay)
+    if best is not None and c < best:
+      drops += 1
+      if policy.shrink < 1 and drops > policy.patience:
+        lr = max(policy.min_lr, lr * policy.shrink)
+    best = c if best is None else max(best, c)
+    out.append(lr)
+  return out
+
+
+def test_matches_the_rule_for_every_seed_at_once():
+  policy = schedule.LRPolicy(decay=0.9, shrink=0.5, patience=1, min_lr=1e-3)
+  criteria = np.asarray([[0.1, 0.3, 0.2, 0.25, 0.1, 0.4, 0.39],
+                         [0.5, 0.4, 0.3, 0.2, 0.1, 0.05, 0.01],
+                         [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]])
+  lr, drops = np.full(3, 0.1), np.zeros(3, np.int64)
+  best = np.full(3, np.nan)
+  got = []
+  for e in range(criteria.shape[1]):
+    lr, drops = schedule.next_learning_rate(policy, lr, drops, criteria[:, e],
+                                            best)
+    best = np.fmax(best, criteria[:, e])
+    got.append(lr)
+  got = np.stack(got, 1)
+  for i in range(3):
+    np.testing.assert_allclose(got[i], _replay(policy, criteria[i]))
+  # Rising criterion: decay only. Falling: the first drop is forgiven, then
+  # every drop shrinks.
+  np.testing.assert_allclose(got[2], 0.1 * 0.9 ** np.arange(1, 8))
+  np.testing.assert_allclose(got[1, 1], 0.1 * 0.9 ** 2)
+  np.testing.assert_allclose(got[1, 2], 0.1 * 0.9 ** 3 * 0.5)
+  np.testing.assert_allclose(got[1, -1], 0.1 * 0.9 ** 7 * 0.5 ** 5)
+
+
+def test_no_shrink_and_no_decay_keep_the_rate():
+  policy = schedule.LRPolicy(decay=1.0, shrink=1.0, patience=0, min_lr=0)
+  lr, drops = schedule.next_learning_rate(policy, [0.1], [5], [0.0], [1.0])
+  assert lr[0] == 0.1 and drops[0] == 6
+
+
+def test_min_lr_bounds_the_rate():
+  policy = schedule.LRPolicy(decay=0.5, shrink=0.5, patience=0, min_lr=0.01)
+  lr, _ = schedule.next_learning_rate(policy, [0.02], [0], [0.0], [1.0])
+  assert lr[0] == 0.01

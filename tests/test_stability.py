@@ -1,0 +1,275 @@
+"""The stability study: statistics against numpy, the success rule, seed
+parsing, and the command end to end on a tiny synthetic task."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from absl import app
+import numpy as np
+import pytest
+
+from bdi_jax import stability
+from experiments import stability as study
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
+# Fixed per-seed P@k: 5 seeds, two of them collapsed (near 0).
+_P = {
+    ("adversarial", "nn"): [[0.61, 0.80, 0.85], [0.70, 0.84, 0.88],
+                            [0.00, 0.01, 0.02], [0.66, 0.81, 0.86],
+                            [0.003, 0.01, 0.015]],
+    ("adversarial", "csls"): [[0.67, 0.84, 0.88], [0.74, 0.87, 0.90],
+                              [0.001, 0.01, 0.02], [0.70, 0.85, 0.89],
+                              [0.004, 0.012, 0.02]],
+    ("refined", "nn"): [[0.73, 0.86, 0.89], [0.731, 0.86, 0.89],
+                        [0.002, 0.01, 0.02], [0.734, 0.87, 0.90],
+                        [0.004, 0.01, 0.02]],
+    ("refined", "csls"): [[0.757, 0.88, 0.91], [0.756, 0.88, 0.91],
+                          [0.002, 0.012, 0.02], [0.758, 0.88, 0.91],
+                          [0.3775, 0.5, 0.6]],
+}
+_KS = ("p@1", "p@5", "p@10")
+
+
+def _rows(predicted=(True, True, False, True, True)):
+  rows = []
+  for i in range(5):
+    row = {"seed": 10 + i, "criterion": 0.5 - 0.1 * i,
+           "predicted_success": predicted[i]}
+    for phase in stability.PHASES:
+      row[phase] = {m: dict(zip(_KS, _P[(phase, m)][i]))
+                    for m in ("nn", "csls")}
+    rows.append(row)
+  return rows
+
+
+def test_summarize_matches_numpy():
+  values = [0.757, 0.002, 0.756, 0.3775, 0.758]
+  got = stability.summarize(values)
+  ref = np.asarray(values)
+  np.testing.assert_allclose(
+      [got["mean"], got["std"], got["min"], got["max"]],
+      [ref.mean(), ref.std(ddof=0), ref.min(), ref.max()], rtol=1e-12)
+  assert stability.summarize([]) is None
+  assert stability.summarize([None, 0.5]) == {"mean": 0.5, "std": 0.0,
+                                              "min": 0.5, "max": 0.5}
+
+
+def test_precision_stats_match_numpy_for_every_phase_method_and_k():
+  rows = _rows()
+  for phase in stability.PHASES:
+    stats = stability.precision_stats(rows, phase)
+    assert set(stats) == {"nn", "csls"}
+    for method in ("nn", "csls"):
+      assert list(stats[method]) == list(_KS)
+      ref = np.asarray(_P[(phase, method)])  # [seeds, ks]
+      for j, k in enumerate(_KS):
+        s = stats[method][k]
+        np.testing.assert_allclose(
+            [s["mean"], s["std"], s["min"], s["max"]],
+            [ref[:, j].mean(), ref[:, j].std(), ref[:, j].min(),
+             ref[:, j].max()], rtol=1e-12)
+  # No test dictionary: no precision at all.
+  assert stability.precision_stats([{"refined": None}], "refined") is None
+
+
+def test_success_rule_is_half_the_baseline_inclusive():
+  threshold = stability.success_threshold(0.755)
+  assert threshold == pytest.approx(0.3775)
+  outcomes = [stability.seed_success(r, threshold) for r in _rows()]
+  # Seed 4 sits exactly on the threshold: it counts as a success.
+  assert outcomes == [True, True, False, True, True]
+  just_below = {"refined": {"csls": {"p@1": np.nextafter(threshold, 0)}}}
+  assert stability.seed_success(just_below, threshold) is False
+  assert stability.seed_success(_rows()[0], None) is None
+  assert stability.seed_success({"refined": None}, threshold) is None
+  # A seed that diverged before it was scored failed.
+  assert stability.seed_success({"refined": None, "failed": "non-finite"},
+                                threshold) is False
+
+
+def test_detector_accuracy_counts_agreements():
+  actual = [True, True, False, True, False]
+  assert stability.detector_accuracy(actual, actual) == 1.0
+  assert stability.detector_accuracy([not a for a in actual], actual) == 0.0
+  predicted = [True, False, False, True, True]
+  ref = np.mean(np.asarray(predicted) == np.asarray(actual))
+  assert stability.detector_accuracy(predicted, actual) == ref == 0.6
+  # Seeds without a prediction (older runs) or an outcome are left out.
+  assert stability.detector_accuracy([None, True, None],
+                                     [True, True, None]) == 1.0
+  assert stability.detector_accuracy([None, None], [True, False]) is None
+  with pytest.raises(ValueError):
+    stability.detector_accuracy([True], [True, False])
+
+
+def test_config_entry():
+  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows(
+      predicted=(True, False, False, True, True))})
+  entry = stability.config_entry("gan_es_en", "gan", "es_en", rows,
+                                 stability.success_threshold(0.755))
+  assert entry["n_seeds"] == 5 and entry["n_success"] == 4
+  assert entry["success_rate"] == pytest.approx(0.8)
+  # Predictions differ from the outcomes on seed 11 only.
+  assert entry["detector_accuracy"] == pytest.approx(0.8)
+  assert [s["success"] for s in entry["seeds"]] == [True, True, False, True,
+                                                    True]
+  assert entry["refined"]["csls"]["p@1"]["min"] == pytest.approx(0.002)
+  # No per-seed time: the run's wall time is shared among its seeds.
+  assert entry["seconds"] == {"median": 10.0, "max": 10.0, "estimated": True}
+  timed = [dict(r, seconds=s) for r, s in zip(_rows(), [3.0, 9.0, 1.0, 4.0,
+                                                         30.0])]
+  timed = stability.seed_rows({"wall_seconds": 50.0, "seeds": timed})
+  entry = stability.config_entry("x", "gan", "es_en", timed, None)
+  assert entry["seconds"] == {"median": 4.0, "max": 30.0, "estimated": False}
+  assert entry["success_rate"] is None and entry["n_success"] is None
+  pooled = stability.overall([entry, stability.config_entry(
+      "y", "gan", "es_en", rows, 0.3775)])
+  assert pooled["n_seeds"] == 10 and pooled["success_rate"] == 0.8
+
+
+@pytest.mark.parametrize("text, seeds", [
+    ("0-9", list(range(10))), ("3", [3]), ("0,2,5-7", [0, 2, 5, 6, 7]),
+    ("7,1-2", [1, 2, 7]), (" 4 , 5 ", [4, 5])])
+def test_parse_seeds(text, seeds):
+  assert study.parse_seeds(text) == seeds
+
+
+@pytest.mark.parametrize("text", ["a", "1-", "-1", "5-3", "1,1", "0-3,2", ""])
+def test_parse_seeds_refuses(text):
+  with pytest.raises(app.UsageError, match="--seeds"):
+    study.parse_seeds(text)
+
+
+def test_consecutive_seeds_share_a_run():
+  assert study.consecutive_runs([0, 2, 5, 6, 7]) == [[0], [2], [5, 6, 7]]
+  assert study.consecutive_runs(list(range(10))) == [list(range(10))]
+  assert study.consecutive_runs([]) == []
+
+
+# --- the command -----------------------------------------------------------
+
+# gan_synthetic, tiny: 8-d, 1 epoch of ~2.8k samples, 1 refinement round.
+TINY = ["progress=false", "data.synthetic.n_concepts=700",
+        "data.synthetic.dim=8", "data.synthetic.n_clusters=10",
+        "data.synthetic.n_train=150", "data.synthetic.n_test=120",
+        "model.hidden=32", "train.epoch_size=2816", "train.n_epochs=1",
+        "train.chunk_steps=44", "refine.n_rounds=1"]
+
+
+def _command(workdir, *extra, configs="gan_synthetic,gan_es_en", seeds="0-1",
+             data_dir):
+  env = dict(os.environ, BDI_DATA_DIR=str(data_dir),
+             XLA_PYTHON_CLIENT_PREALLOCATE="false")
+  args = [sys.executable, "-m", "experiments.stability", f"--configs={configs}",
+          f"--seeds={seeds}", f"--workdir={workdir}",
+          *[f"--set={t}" for t in TINY], *extra]
+  return subprocess.run(args, cwd=REPO, env=env, capture_output=True,
+                        text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def tiny_study(tmp_path_factory):
+  root = tmp_path_factory.mktemp("study")
+  empty = root / "no-data"  # gan_es_en finds none of its files here.
+  empty.mkdir()
+  workdir = root / "out"
+  result = _command(workdir, data_dir=empty)
+  assert result.returncode == 0, result.stderr[-3000:]
+  return workdir, result, empty
+
+
+def _strict_json(path):
+  def refuse(name):
+    raise ValueError(f"non-standard JSON constant {name}")
+  return json.loads(path.read_text(), parse_constant=refuse)
+
+
+def test_command_writes_all_three_files(tiny_study):
+  workdir, result, _ = tiny_study
+  report = _strict_json(workdir / "stability.json")
+  assert set(report) >= {"configs", "baselines", "command", "date", "device",
+                         "overall", "skipped"}
+  assert (workdir / "stability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+  md = (workdir / "stability.md").read_text()
+  assert "python -m experiments.stability --configs=gan_synthetic" in md
+  assert report["date"] in md and report["device"] in md
+  assert "| gan_synthetic" in md and "before refinement P@1" in md
+  assert "| max " in md and "| std " in md
+  assert "outputs in" in result.stdout
+
+
+def test_command_statistics_come_from_the_runs(tiny_study):
+  workdir, _, _ = tiny_study
+  report = _strict_json(workdir / "stability.json")
+  [entry] = report["configs"]
+  assert entry["config"] == "gan_synthetic" and entry["method"] == "gan"
+  assert entry["pair"] == "synthetic" and entry["n_seeds"] == 2
+  # Both seeds were trained in one run; reference: that run's summary.json.
+  summary = _strict_json(workdir / "gan_synthetic" / "seeds-0-1" /
+                         "summary.json")
+  assert [s["seed"] for s in summary["seeds"]] == [0, 1]
+  baseline = _strict_json(workdir / "procrustes_synthetic" / "summary.json")
+  base_p1 = baseline["refined"]["csls"]["p@1"]
+  assert report["baselines"]["synthetic"]["refined_csls_p@1"] == base_p1
+  for phase in ("adversarial", "refined"):
+    for method in ("nn", "csls"):
+      for k in ("p@1", "p@5", "p@10"):
+        ref = np.asarray([s[phase][method][k] for s in summary["seeds"]])
+        got = entry[phase][method][k]
+        np.testing.assert_allclose(
+            [got["mean"], got["std"], got["min"], got["max"]],
+            [ref.mean(), ref.std(), ref.min(), ref.max()], rtol=1e-9)
+  outcomes = [s["refined"]["csls"]["p@1"] >= 0.5 * base_p1
+              for s in summary["seeds"]]
+  assert [s["success"] for s in entry["seeds"]] == outcomes
+  assert entry["success_rate"] == pytest.approx(np.mean(outcomes))
+  predicted = [s.get("predicted_success") for s in summary["seeds"]]
+  if all(p is None for p in predicted):
+    assert entry["detector_accuracy"] is None
+  else:
+    assert entry["detector_accuracy"] == pytest.approx(
+        np.mean([p == o for p, o in zip(predicted, outcomes)]))
+  assert entry["seconds"]["max"] <= summary["wall_seconds"]
+
+
+def test_a_config_without_data_is_skipped_and_named(tiny_study):
+  workdir, result, _ = tiny_study
+  report = _strict_json(workdir / "stability.json")
+  [skipped] = report["skipped"]
+  assert skipped["config"] == "gan_es_en"
+  assert "word2vec.es" in skipped["reason"]
+  assert "skipping" in result.stderr
+  assert "gan_es_en" in (workdir / "stability.md").read_text()
+
+
+def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
+  workdir, _, empty = tiny_study
+  before = _strict_json(workdir / "stability.json")
+  again = _command(workdir, configs="gan_synthetic", data_dir=empty)
+  assert again.returncode == 0, again.stderr[-3000:]
+  assert again.stderr.count("reusing the finished run") == 2
+  after = _strict_json(workdir / "stability.json")
+  assert after["configs"][0]["seeds"] == before["configs"][0]["seeds"]
+  # Another schedule in the same workdir: refused, naming the field.
+  other = _command(workdir, "--set=train.n_epochs=2", configs="gan_synthetic",
+                   data_dir=empty)
+  assert other.returncode == 2
+  assert "train.n_epochs" in other.stderr and "--overwrite" in other.stderr
+
+
+@pytest.mark.parametrize("typo, words", [
+    ("train.n_epoch=2", ["train.n_epoch", "train.n_epochs"]),
+    ("train.n_epochs=abc", ["train.n_epochs is int"])])
+def test_a_set_typo_fails_in_one_line_before_training(tmp_path, typo, words):
+  workdir = tmp_path / "out"
+  result = _command(workdir, f"--set={typo}", configs="gan_synthetic",
+                    data_dir=tmp_path)
+  assert result.returncode == 2
+  lines = result.stderr.strip().splitlines()
+  assert len(lines) == 1 and lines[0].startswith("error: ")
+  assert all(w in lines[0] for w in words)
+  assert not workdir.exists()
