@@ -25,7 +25,6 @@ import contextlib
 import dataclasses
 import json
 import signal
-import sys
 import threading
 import time
 from typing import Any, Dict, List, NamedTuple, Optional
@@ -393,11 +392,9 @@ def _identity(spaces: Spaces, config) -> Mapping:
 
 def _interrupted(run) -> errors.Interrupted:
   where = run.checkpoint if run is not None and run.enabled else "nothing"
-  command = " ".join(sys.argv) if sys.argv and sys.argv[0] else None
-  resume = (f"; rerun the same command to resume: {provenance.command_line()}"
-            if command else "; call train_and_evaluate again to resume")
-  return errors.Interrupted(f"interrupted: the training state was saved to "
-                            f"{where}{resume}")
+  return errors.Interrupted(
+      f"interrupted: the training state was saved to {where}; rerun the same "
+      f"command to resume: {provenance.command_line()}")
 
 
 def _handle_divergence(state, previous, finite, book: _Book, seeds, console,

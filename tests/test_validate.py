@@ -2,7 +2,6 @@
 message format, and that every registered config passes."""
 
 import math
-import types
 
 import pytest
 
