@@ -202,6 +202,11 @@ class _Book:
   rollbacks: np.ndarray  # Non-finite chunks rolled back.
   failed: List[Optional[str]]  # Reason, or None while the seed is alive.
   takeoff_step: List[Optional[int]]
+  # Early stop (schedule.stop_reason): each seed's criterion per epoch, the
+  # epoch it took off in, and why it stopped (None while it trains).
+  history: List[List[float]] = dataclasses.field(default_factory=list)
+  takeoff_epoch: List[Optional[int]] = dataclasses.field(default_factory=list)
+  stopped: List[Optional[str]] = dataclasses.field(default_factory=list)
   epoch: int = 0  # Next epoch to run (0-based).
   chunk: int = 0  # Next chunk of that epoch.
   sums: Dict[str, List[float]] = dataclasses.field(default_factory=dict)
@@ -210,7 +215,9 @@ class _Book:
   timed_seconds: float = 0.0
 
   def alive(self) -> np.ndarray:
-    return np.asarray([f is None for f in self.failed])
+    """Seeds still training: neither failed nor stopped."""
+    return np.asarray([f is None and s is None
+                       for f, s in zip(self.failed, self.stopped)])
 
 
 def _with_learning_rates(state, book: _Book):
@@ -244,6 +251,8 @@ def _save_checkpoint(run, state, book: _Book, best: List[Optional[Mapping]],
   meta = {
       "seeds": seeds, "epoch": book.epoch, "chunk": book.chunk,
       "failed": book.failed, "takeoff_step": book.takeoff_step,
+      "history": book.history, "takeoff_epoch": book.takeoff_epoch,
+      "stopped": book.stopped,
       "sums": book.sums, "counts": book.counts,
       "timed_samples": book.timed_samples,
       "timed_seconds": book.timed_seconds,
@@ -266,6 +275,8 @@ def _load_checkpoint(run, state, spaces, config, seeds):
       map_lr=arrays["map_lr"], dis_lr=arrays["dis_lr"],
       drops=arrays["drops"], rollbacks=arrays["rollbacks"],
       failed=meta["failed"], takeoff_step=meta["takeoff_step"],
+      history=meta["history"], takeoff_epoch=meta["takeoff_epoch"],
+      stopped=meta["stopped"],
       epoch=meta["epoch"], chunk=meta["chunk"],
       sums={k: list(v) for k, v in meta["sums"].items()},
       counts=meta["counts"], timed_samples=meta["timed_samples"],
@@ -322,7 +333,9 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
   scales = np.asarray(tuple(t.map_lr_scales) or (1.0,) * n, np.float64)
   book = _Book(map_lr=t.map_lr * scales, dis_lr=t.dis_lr * scales,
                drops=np.zeros(n, np.int64), rollbacks=np.zeros(n, np.int64),
-               failed=[None] * n, takeoff_step=[None] * n)
+               failed=[None] * n, takeoff_step=[None] * n,
+               history=[[] for _ in seeds], takeoff_epoch=[None] * n,
+               stopped=[None] * n)
   best: List[Optional[Mapping]] = [None] * n
   if resuming:
     state, book, best = _load_checkpoint(run, state, spaces, config, seeds)
@@ -336,7 +349,7 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
     base_criterion = _identity(spaces, config).criterion
 
   with _stop_on_signals() as stop:
-    while book.epoch < t.n_epochs:
+    while book.epoch < t.n_epochs and book.alive().any():
       epoch = book.epoch
       if book.chunk == 0:
         book.sums, book.counts = {}, [0] * n
@@ -360,8 +373,9 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
             book.timed_seconds += seconds
           compiled.add(steps)
           step_now = np.asarray(jax.device_get(state.step))
+          alive = book.alive()
           for i, seed in enumerate(seeds):
-            if book.failed[i] is None:
+            if alive[i]:
               log({"phase": "chunk", "epoch": epoch + 1, "seed": seed,
                    "step": int(step_now[i]),
                    **{k: float(np.asarray(v)[i]) for k, v in metrics.items()}})
@@ -456,9 +470,10 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
   texts, p1s = [], []
   rate = (book.timed_samples / book.timed_seconds
           if book.timed_seconds > 0 else float("nan"))
+  alive = book.alive()
   for i, seed in enumerate(seeds):
-    if book.failed[i] is not None:
-      texts.append("failed")
+    if not alive[i]:
+      texts.append("failed" if book.failed[i] else "stopped")
       p1s.append("-")
       continue
     scored = score_mapping(spaces, ws[i], config,
@@ -466,9 +481,11 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
     criteria[i] = scored.criterion
     if best[i] is None or scored.criterion > best[i].criterion:
       best[i] = scored
+    book.history[i].append(scored.criterion)
     if (book.takeoff_step[i] is None and
         scored.criterion > base_criterion + config.eval.takeoff_margin):
       book.takeoff_step[i] = int(steps[i])
+      book.takeoff_epoch[i] = len(book.history[i]) - 1
     texts.append(f"{scored.criterion:.4f}")
     p1 = _p1(scored.precision)
     p1s.append("-" if p1 is None else f"{p1:.3f}")
@@ -478,13 +495,23 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
          "precision": scored.precision, "map_lr": float(book.map_lr[i]),
          **{k: v[i] / count for k, v in book.sums.items()},
          "samples_per_s": rate})
-  alive = book.alive()
   policy = schedule.LRPolicy.from_config(t)
   new_lr, new_drops = schedule.next_learning_rate(
       policy, book.map_lr, book.drops, np.nan_to_num(criteria, nan=-np.inf),
       best_before)
   book.map_lr = np.where(alive, new_lr, book.map_lr)
   book.drops = np.where(alive, new_drops, book.drops)
+  rule = schedule.StopRule.from_config(t)
+  for i in np.flatnonzero(alive):
+    reason = schedule.stop_reason(rule, book.history[i], book.takeoff_epoch[i])
+    if reason:
+      # A stopped seed learns no more: its rates go to 0 and its state is
+      # held at the last chunk's (see _handle_divergence).
+      book.stopped[i] = reason
+      book.map_lr[i] = book.dis_lr[i] = 0.0
+      console.log(f"seed {seeds[i]} stopped after epoch {epoch + 1}: {reason}")
+      log({"phase": "stop", "seed": seeds[i], "epoch": epoch + 1,
+           "message": reason})
   line = f"epoch {epoch + 1}/{t.n_epochs}: criterion {' '.join(texts)}"
   if spaces.test_pairs is not None:
     line += f" | CSLS P@1 {' '.join(p1s)}"
@@ -541,6 +568,8 @@ def _seed_row(seed, adversarial: Optional[Mapping], refined: Optional[Mapping],
       "failed": book.failed[i] if book else None,
       "rollbacks": int(book.rollbacks[i]) if book else 0,
       "takeoff_step": book.takeoff_step[i] if book else None,
+      "stopped": book.stopped[i] if book else None,
+      "epochs": len(book.history[i]) if book else None,
       "mutual_fraction": signals.get("mutual_fraction"),
       "dictionary_overlap": signals.get("dictionary_overlap"),
       "criterion_gain": (None if criterion is None

@@ -6,11 +6,11 @@ the epoch loop so it can be tested on scripted criterion sequences and applied
 to every seed at once (arrays over the seed axis).
 """
 
-from typing import NamedTuple
+from typing import NamedTuple, Optional, Sequence
 
 import numpy as np
 
-__all__ = ["LRPolicy", "next_learning_rate"]
+__all__ = ["LRPolicy", "next_learning_rate", "StopRule", "stop_reason"]
 
 
 class LRPolicy(NamedTuple):
@@ -48,3 +48,45 @@ def next_learning_rate(policy: LRPolicy, lr, drops, criterion, best_before):
   shrink = dropped & (drops > policy.patience) & (policy.shrink < 1)
   lr = np.where(shrink, np.maximum(policy.min_lr, lr * policy.shrink), lr)
   return lr, drops
+
+
+class StopRule(NamedTuple):
+  patience: int = 0  # Epochs without improvement after take-off (0 = off).
+  margin: float = 0.001  # What counts as an improvement of the criterion.
+  takeoff_budget: int = 0  # Epochs to take off in (0 = no budget).
+
+  @classmethod
+  def from_config(cls, train_config) -> "StopRule":
+    t = train_config
+    return cls(patience=t.stop_patience, margin=t.stop_margin,
+               takeoff_budget=t.takeoff_budget)
+
+
+def stop_reason(rule: StopRule, criteria: Sequence[float],
+                takeoff_epoch: Optional[int]) -> Optional[str]:
+  """Why a seed should stop after the epochs so far, or None to go on.
+
+  Args:
+    rule: the stopping settings.
+    criteria: the seed's criterion after each epoch so far (oldest first).
+    takeoff_epoch: index into ``criteria`` of the epoch it took off in, or
+      None if it has not.
+  """
+  n = len(criteria)
+  if takeoff_epoch is None:
+    if rule.takeoff_budget and n >= rule.takeoff_budget:
+      return f"did not take off within {rule.takeoff_budget} epochs"
+    return None
+  if not rule.patience:
+    return None
+  # The last epoch that beat every earlier one by more than the margin.
+  last, best = 0, criteria[0]
+  for e in range(1, n):
+    if criteria[e] > best + rule.margin:
+      last = e
+    best = max(best, criteria[e])
+  since = n - 1 - max(last, takeoff_epoch)
+  if since >= rule.patience:
+    return (f"criterion not improved by more than {rule.margin:g} for "
+            f"{since} epochs after take-off")
+  return None

@@ -279,6 +279,9 @@ def _check_training(c: _Checker, needs_critic: bool) -> None:
   c.check(t + "noise_std", _real_in(0))
   c.check(t + "noise_anneal_steps", _int_at_least(0))
   c.check(t + "max_rollbacks", _int_at_least(0), optional=True)
+  c.check(t + "stop_patience", _int_at_least(0), optional=True)
+  c.check(t + "stop_margin", _real_in(0), optional=True)
+  c.check(t + "takeoff_budget", _int_at_least(0), optional=True)
   c.check(t + "init_start", (
       lambda v: isinstance(v, str) and (v == "" or v in starts.STARTS),
       "must be '' (the identity) or a start: " + ", ".join(

@@ -151,3 +151,21 @@ def test_an_epoch_runs_exactly_epoch_size_samples(tmp_path):
   assert steps == [50, 100, 130, 180, 230, 260]
   epochs = [l["step"] for l in lines if l["phase"] == "adversarial"]
   assert epochs == [130, 260]
+
+
+def test_early_stop_ends_the_adversarial_phase(tmp_path):
+  # Seed 0 takes off within 3 epochs and then plateaus near P@1 1.
+  config = small_synthetic_config("gan", n_seeds=1)
+  config.train.stop_patience = 1
+  config.train.stop_margin = 0.01
+  config.train.n_epochs = 12
+  config.refine.n_rounds = 1
+  summary = pipeline.train_and_evaluate(config, tmp_path / "run")
+  row = summary["seeds"][0]
+  assert row["stopped"] and "after take-off" in row["stopped"]
+  assert row["epochs"] < 12
+  assert summary["refined"]["csls"]["p@1"] > 0.95
+  lines = [json.loads(l) for l in
+           (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  assert sum(l["phase"] == "adversarial" for l in lines) == row["epochs"]
+  assert [l["phase"] for l in lines if l["phase"] == "stop"] == ["stop"]

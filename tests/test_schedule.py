@@ -53,3 +53,34 @@ def test_min_lr_bounds_the_rate():
   policy = schedule.LRPolicy(decay=0.5, shrink=0.5, patience=0, min_lr=0.01)
   lr, _ = schedule.next_learning_rate(policy, [0.02], [0], [0.0], [1.0])
   assert lr[0] == 0.01
+
+
+def _brute_stop(rule, criteria, takeoff):
+  """Stop after epoch e when no epoch in (max(last gain, takeoff), e] gained."""
+  if takeoff is None:
+    return bool(rule.takeoff_budget) and len(criteria) >= rule.takeoff_budget
+  if not rule.patience:
+    return False
+  gains = [e for e in range(1, len(criteria))
+           if criteria[e] > max(criteria[:e]) + rule.margin]
+  anchor = max([0, takeoff] + gains)
+  return len(criteria) - 1 - anchor >= rule.patience
+
+
+def test_stop_rule_on_scripted_sequences():
+  rule = schedule.StopRule(patience=2, margin=0.01, takeoff_budget=4)
+  seq = [0.40, 0.45, 0.70, 0.75, 0.755, 0.752, 0.80, 0.79, 0.795]
+  got = [schedule.stop_reason(rule, seq[:n], 2) is not None
+         for n in range(3, len(seq) + 1)]
+  want = [_brute_stop(rule, seq[:n], 2) for n in range(3, len(seq) + 1)]
+  assert got == want
+  # Took off at epoch 2, gains at 3 (0.75) and 6 (0.80); 4 and 5 gain less than
+  # the margin, so after epoch 5 (0-based) two epochs passed without a gain.
+  assert got == [False, False, False, True, False, False, True]
+  # Never took off: the budget stops it after 4 epochs, not before.
+  flat = [0.4, 0.41, 0.4, 0.42, 0.41]
+  assert schedule.stop_reason(rule, flat[:3], None) is None
+  assert "did not take off within 4" in schedule.stop_reason(rule, flat[:4],
+                                                             None)
+  # Off by default.
+  assert schedule.stop_reason(schedule.StopRule(), seq, 2) is None

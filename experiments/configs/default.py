@@ -93,6 +93,15 @@ def get_config() -> ml_collections.ConfigDict:
   # seed's learning rates halved, at most this many times; then the seed is
   # marked failed and the others go on.
   t.max_rollbacks = 3
+  # Early stop (bdi_jax/schedule.py): a seed that has taken off stops once its
+  # criterion has not improved by more than stop_margin for stop_patience
+  # epochs (0 = never stop early) ...
+  t.stop_patience = 0
+  t.stop_margin = 0.001
+  # ... and one that has not taken off within takeoff_budget epochs stops too
+  # (0 = no budget but n_epochs). The run's adversarial phase ends when every
+  # seed has stopped.
+  t.takeoff_budget = 0
 
   # Method "gw" (bdi_jax/starts.py, bdi_jax/gromov.py): Gromov-Wasserstein
   # coupling of the most frequent words of each side, then its Procrustes map,
