@@ -326,8 +326,12 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
   resuming = run is not None and run.resumed
   if t.init_start and task is not None and not resuming:
     # Start every seed's mapping from a computed one (e.g. GW) instead of I.
-    w0 = np.stack([starts.get_start(t.init_start).fn(task, spaces, config, s)
-                   for s in seeds]).astype(np.float32)
+    start = starts.get_start(t.init_start)
+    if start.deterministic:  # The same for every seed: compute it once.
+      w0 = np.stack([start.fn(task, spaces, config, seeds[0])] * n)
+    else:
+      w0 = np.stack([start.fn(task, spaces, config, s) for s in seeds])
+    w0 = w0.astype(np.float32)
     state = state.replace(mapping=jnp.asarray(w0))
   data = train_lib.EmbeddingData(spaces.src, spaces.tgt)
   scales = np.asarray(tuple(t.map_lr_scales) or (1.0,) * n, np.float64)
@@ -515,7 +519,9 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
   line = f"epoch {epoch + 1}/{t.n_epochs}: criterion {' '.join(texts)}"
   if spaces.test_pairs is not None:
     line += f" | CSLS P@1 {' '.join(p1s)}"
-  line += f" | {rate:,.0f} samples/s"
+  # The first chunk of each size compiles; it is left out of the rate.
+  line += (f" | {rate:,.0f} samples/s" if np.isfinite(rate)
+           else " | samples/s after the first compiled chunk")
   console.log(line)
   return best
 
