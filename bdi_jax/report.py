@@ -68,6 +68,15 @@ def markdown_report(summary: Dict[str, Any],
               tables.markdown_table(
                   ["seed", "phase", "when", "criterion", "NN P@1",
                    "CSLS P@1"], rows, digits=4)]
+  bands = summary.get("refined_by_band") or {}
+  band_rows = [[band, entry.get("queries"), entry.get("p@1"),
+                (bands.get("nn") or {}).get(band, {}).get("p@1")]
+               for band, entry in (bands.get("csls") or {}).items()]
+  if band_rows:
+    parts += ["", "## Refined P@1 by source frequency band", "",
+              tables.markdown_table(
+                  ["source ranks", "test words", "CSLS P@1", "NN P@1"],
+                  band_rows)]
   parts += ["", f"Command: `{summary.get('command', '')}`; device: "
             f"{summary.get('device')}; data root: {summary.get('data_root')}."]
   return "\n".join(parts) + "\n"

@@ -169,3 +169,15 @@ def test_early_stop_ends_the_adversarial_phase(tmp_path):
            (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
   assert sum(l["phase"] == "adversarial" for l in lines) == row["epochs"]
   assert [l["phase"] for l in lines if l["phase"] == "stop"] == ["stop"]
+
+
+def test_report_shows_precision_by_frequency_band(broken_first_seed):
+  workdir, summary = broken_first_seed
+  text = (workdir / "report.md").read_text()
+  bands = summary["refined_by_band"]["csls"]
+  assert "## Refined P@1 by source frequency band" in text
+  # Every test word falls in exactly one band.
+  assert sum(b["queries"] for b in bands.values()) == 400
+  for band, entry in bands.items():
+    if entry["queries"]:
+      assert f"| {band}" in text
