@@ -44,10 +44,11 @@ from bdi_jax.data import tasks
 __all__ = ["train_and_evaluate", "Mapping", "Spaces", "device_spaces",
            "score_mapping", "refine_mapping", "induce_dictionary",
            "precision_by_band",
-           "adversarial_training", "select_seed", "SUPERVISED_METHODS"]
+           "adversarial_training", "select_seed", "START_METHODS"]
 
-# Methods that start from a computed mapping instead of a GAN.
-SUPERVISED_METHODS = tuple(starts.STARTS)
+# Methods that start from a computed mapping (bdi_jax/starts.py: supervised
+# Procrustes, Gromov-Wasserstein) instead of adversarial training.
+START_METHODS = tuple(starts.STARTS)
 
 
 @dataclasses.dataclass
@@ -624,7 +625,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   spaces = device_spaces(task)
   identity = _identity(spaces, config)
   book = None
-  if config.method in SUPERVISED_METHODS:
+  if config.method in START_METHODS:
     begins = _start_phase(task, spaces, config, seeds, console)
   else:
     begins, book = adversarial_training(
@@ -677,7 +678,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                         if task.test_coverage is not None else None),
       "train_pairs": (int(len(task.train_pairs))
                       if task.train_pairs is not None
-                      and config.method in SUPERVISED_METHODS else None),
+                      and config.method in START_METHODS else None),
       "dictionary_size": int(len(pairs)),
       "resumed": run.resumed,
       **provenance.describe(),

@@ -19,7 +19,8 @@ from absl import flags
 
 from bdi_jax import errors
 
-__all__ = ["run", "fail", "enable_compilation_cache", "USER_ERRORS"]
+__all__ = ["run", "fail", "require_workdir", "enable_compilation_cache",
+           "USER_ERRORS"]
 
 _DEBUG = flags.DEFINE_bool(
     "debug", False, "Show the full Python traceback of an error.")
@@ -94,6 +95,18 @@ def _parse_flags(argv):
     if message is None or _debug_requested(argv):
       raise
     fail(message)
+
+
+def require_workdir(workdir, argv=None) -> str:
+  """The ``--workdir`` of a command on a finished run; refuses stray
+  positional arguments when ``argv`` is given (absl's ``argv[0]`` is the
+  program)."""
+  if argv is not None and len(argv) > 1:
+    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
+  if not workdir:
+    raise app.UsageError("--workdir is required (the folder of a finished "
+                         "run)")
+  return workdir
 
 
 def enable_compilation_cache() -> None:

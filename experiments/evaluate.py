@@ -16,7 +16,6 @@ taken as given when they exist, else under the data root.
 
 import pathlib
 
-from absl import app
 from absl import flags
 
 from experiments import cli
@@ -87,11 +86,7 @@ def format_result(res: dict) -> str:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  if not FLAGS.workdir:
-    raise app.UsageError("--workdir is required (the folder of a finished "
-                         "run)")
+  cli.require_workdir(FLAGS.workdir, argv)
   from absl import logging  # pylint: disable=g-import-not-at-top
   logging.set_verbosity(logging.WARNING)
   from bdi_jax import outputs  # pylint: disable=g-import-not-at-top

@@ -58,11 +58,7 @@ def export(run, output_dir, max_words=None):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-  if not FLAGS.workdir:
-    raise app.UsageError("--workdir is required (the folder of a finished "
-                         "run)")
+  cli.require_workdir(FLAGS.workdir, argv)
   if FLAGS.max_words is not None and FLAGS.max_words < 1:
     raise app.UsageError(f"--max_words={FLAGS.max_words}: expected >= 1")
   from absl import logging  # pylint: disable=g-import-not-at-top

@@ -41,9 +41,7 @@ def format_translation(t) -> str:
 
 
 def main(argv):
-  if not FLAGS.workdir:
-    raise app.UsageError("--workdir is required (the folder of a finished "
-                         "run)")
+  cli.require_workdir(FLAGS.workdir)
   words = list(argv[1:])
   if not words:
     if sys.stdin.isatty():

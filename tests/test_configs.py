@@ -15,7 +15,7 @@ from bdi_jax import trainer
 from bdi_jax import validate
 from bdi_jax.data import tasks
 from bdi_jax.objectives import REGISTRY as OBJECTIVES
-from bdi_jax.pipeline import SUPERVISED_METHODS
+from bdi_jax.pipeline import START_METHODS
 from experiments import run
 from experiments.configs import default
 from experiments.configs import registry
@@ -96,7 +96,7 @@ def test_every_config_validates_and_builds_its_trainer(name):
   config = registry.get_config(name)
   validate.check_config(config)  # Raises ConfigError on any bad field.
   assert (config.method in OBJECTIVES
-          or config.method in SUPERVISED_METHODS), name
+          or config.method in START_METHODS), name
   if config.method in OBJECTIVES:
     # Objective, optimisers and critic all resolve (nothing is compiled yet).
     trainer.build_trainer(config, 8)
