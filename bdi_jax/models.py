@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 
 __all__ = ["init_mapping", "orthogonalize", "apply_mapping", "Discriminator",
-           "make_critic"]
+           "discriminator_from_config", "make_critic"]
 
 
 def init_mapping(dim: int, dtype=jnp.float32) -> jax.Array:
@@ -28,8 +28,10 @@ def init_mapping(dim: int, dtype=jnp.float32) -> jax.Array:
 def orthogonalize(w: jax.Array, beta: float) -> jax.Array:
   """One step of ``W <- (1 + b) W - b (W W^T) W``; returns a new matrix.
 
-  With a small ``beta`` (1e-3 in Conneau et al.) this pulls ``W`` towards the
-  orthogonal manifold after each gradient step without an SVD.
+  With a small ``beta`` this pulls ``W`` towards the orthogonal manifold after
+  each gradient step without an SVD. Conneau et al. 2018 report 0.01, as does
+  the thesis (Sec. 5.2.4); MUSE's code defaults to 0.001, which the tuned
+  presets keep.
   """
   if beta <= 0:
     return w
@@ -42,7 +44,8 @@ def apply_mapping(w: jax.Array, x: jax.Array) -> jax.Array:
 
 
 class Discriminator(nn.Module):
-  """MLP critic: input dropout, ``n_layers`` x ``hidden`` LeakyReLU, one logit.
+  """MLP critic: input dropout, ``n_layers`` x ``hidden`` LeakyReLU (each
+  optionally followed by dropout), one logit.
 
   Returns raw logits (no sigmoid): the vanilla GAN loss applies the sigmoid
   inside a numerically stable cross-entropy, Wasserstein critics use the logit as
@@ -53,6 +56,9 @@ class Discriminator(nn.Module):
     n_layers: number of hidden layers (2).
     input_dropout: dropout rate on the input (0.1); makes the critic noisy so
       that it cannot memorise individual words.
+    hidden_dropout: dropout rate after each hidden layer's activation, so on
+      the features the output layer sees (0 = off). The thesis perturbs
+      CT-GAN's critic this way, "before the output", rather than at its input.
     leaky_slope: negative slope of the LeakyReLU (0.2).
     layer_norm: LayerNorm after each hidden linear layer (recommended for
       gradient-penalty critics, where BatchNorm would break the per-sample
@@ -62,6 +68,7 @@ class Discriminator(nn.Module):
   hidden: int = 2048
   n_layers: int = 2
   input_dropout: float = 0.1
+  hidden_dropout: float = 0.0
   leaky_slope: float = 0.2
   layer_norm: bool = False
 
@@ -74,8 +81,8 @@ class Discriminator(nn.Module):
       x: ``[b, d]`` inputs.
       deterministic: disables dropout when True; when False a ``'dropout'`` RNG
         must be passed to ``apply``.
-      return_features: also return the last hidden activations ``[b, hidden]``
-        (used by the CT-GAN consistency term).
+      return_features: also return the last hidden activations ``[b, hidden]``,
+        after their dropout (used by the CT-GAN consistency term).
 
     Returns:
       logits ``[b]``, or ``(logits, features)`` when ``return_features``.
@@ -86,11 +93,32 @@ class Discriminator(nn.Module):
       if self.layer_norm:
         h = nn.LayerNorm(name=f"norm_{i}")(h)
       h = nn.leaky_relu(h, negative_slope=self.leaky_slope)
+      # A rate of 0 returns h unchanged and draws no key, so the input
+      # dropout's masks (and every earlier run) stay as they were.
+      h = nn.Dropout(rate=self.hidden_dropout, deterministic=deterministic,
+                     name=f"hidden_dropout_{i}")(h)
+    # The features are what the output layer sees, after the last dropout, so
+    # that CT-GAN's feature distance measures the same perturbation.
     features: Optional[jax.Array] = h
     logits = nn.Dense(1, name="out")(h)[..., 0]
     if return_features:
       return logits, features
     return logits
+
+
+def discriminator_from_config(model_config) -> Discriminator:
+  """The critic of ``config.model`` (``experiments/configs/default.py``).
+
+  One place that maps config fields to the module, so a new field cannot be
+  forgotten by one of its callers. ``hidden_dropout`` is newer than some saved
+  configs (``config.json`` of earlier runs); absent, it is off, as it was then.
+  """
+  return Discriminator(
+      hidden=model_config.hidden, n_layers=model_config.n_layers,
+      input_dropout=model_config.input_dropout,
+      hidden_dropout=model_config.get("hidden_dropout", 0.0),
+      leaky_slope=model_config.leaky_slope,
+      layer_norm=model_config.layer_norm)
 
 
 def make_critic(module: Discriminator):

@@ -85,6 +85,11 @@ def mapped_source(spaces: Spaces, w) -> jax.Array:
       models.apply_mapping(jnp.asarray(w), spaces.src))
 
 
+def score_mappings(spaces: Spaces, ws, config, origin: str) -> List[Mapping]:
+  """:func:`score_mapping` of each ``ws[i]``."""
+  return [score_mapping(spaces, w, config, origin) for w in ws]
+
+
 def score_mapping(spaces: Spaces, w, config, origin: str) -> Mapping:
   """Criterion and test precision of ``w``, sharing one CSLS context."""
   mapped, tgt = mapped_source(spaces, w), spaces.tgt_unit
@@ -206,6 +211,8 @@ class _Book:
   # Early stop (schedule.stop_reason): each seed's criterion per epoch, the
   # epoch it took off in, and why it stopped (None while it trains).
   history: List[List[float]] = dataclasses.field(default_factory=list)
+  # The criterion at each epoch end only (what the learning-rate policy sees).
+  epoch_criteria: List[List[float]] = dataclasses.field(default_factory=list)
   takeoff_epoch: List[Optional[int]] = dataclasses.field(default_factory=list)
   stopped: List[Optional[str]] = dataclasses.field(default_factory=list)
   epoch: int = 0  # Next epoch to run (0-based).
@@ -219,6 +226,32 @@ class _Book:
     """Seeds still training: neither failed nor stopped."""
     return np.asarray([f is None and s is None
                        for f, s in zip(self.failed, self.stopped)])
+
+
+def _run_chunk(chunk_fn, state, run_keys, data, alive: np.ndarray):
+  """One chunk for the live seeds only; stopped and failed seeds cost nothing.
+
+  When some seeds are no longer alive, the chunk runs on the live seeds'
+  slice of the state (one compilation per number of live seeds) and the
+  result is written back; the others keep their state, with zero metrics.
+  Returns ``(state, metrics)`` with metrics on the host, ``[n_seeds]`` each.
+  """
+  if alive.all():
+    state, metrics = chunk_fn(state, run_keys, data)
+    return state, jax.device_get(metrics)  # Host sync once per chunk.
+  live = jnp.asarray(np.flatnonzero(alive))
+  sub, sub_metrics = chunk_fn(jax.tree.map(lambda x: x[live], state),
+                              run_keys[live], data)
+  state = jax.tree.map(lambda full, part: full.at[live].set(part), state, sub)
+  sub_metrics = jax.device_get(sub_metrics)
+  metrics = {}
+  for k, v in sub_metrics.items():
+    v = np.asarray(v)
+    full = np.ones(alive.shape, v.dtype) if k == "finite" else np.zeros(
+        alive.shape, v.dtype)
+    full[np.flatnonzero(alive)] = v
+    metrics[k] = full
+  return state, metrics
 
 
 def _with_learning_rates(state, book: _Book):
@@ -253,6 +286,7 @@ def _save_checkpoint(run, state, book: _Book, best: List[Optional[Mapping]],
       "seeds": seeds, "epoch": book.epoch, "chunk": book.chunk,
       "failed": book.failed, "takeoff_step": book.takeoff_step,
       "history": book.history, "takeoff_epoch": book.takeoff_epoch,
+      "epoch_criteria": book.epoch_criteria,
       "stopped": book.stopped,
       "sums": book.sums, "counts": book.counts,
       "timed_samples": book.timed_samples,
@@ -277,6 +311,7 @@ def _load_checkpoint(run, state, spaces, config, seeds):
       drops=arrays["drops"], rollbacks=arrays["rollbacks"],
       failed=meta["failed"], takeoff_step=meta["takeoff_step"],
       history=meta["history"], takeoff_epoch=meta["takeoff_epoch"],
+      epoch_criteria=meta["epoch_criteria"],
       stopped=meta["stopped"],
       epoch=meta["epoch"], chunk=meta["chunk"],
       sums={k: list(v) for k, v in meta["sums"].items()},
@@ -340,6 +375,7 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
                drops=np.zeros(n, np.int64), rollbacks=np.zeros(n, np.int64),
                failed=[None] * n, takeoff_step=[None] * n,
                history=[[] for _ in seeds], takeoff_epoch=[None] * n,
+               epoch_criteria=[[] for _ in seeds],
                stopped=[None] * n)
   best: List[Optional[Mapping]] = [None] * n
   if resuming:
@@ -365,8 +401,8 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
           steps = plan[book.chunk]
           previous = state
           tic = time.perf_counter()
-          state, metrics = chunk_fns[steps](previous, run_keys, data)
-          metrics = jax.device_get(metrics)  # Host sync once per chunk.
+          state, metrics = _run_chunk(chunk_fns[steps], previous, run_keys,
+                                      data, book.alive())
           seconds = time.perf_counter() - tic
           finite = np.asarray(metrics.pop("finite"), bool)
           state, bad = _handle_divergence(state, previous, finite, book,
@@ -386,6 +422,15 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
                    **{k: float(np.asarray(v)[i]) for k, v in metrics.items()}})
           book.chunk += 1
           bar.update(steps, _chunk_caption(metrics, book))
+          if (t.check_every and book.chunk < len(plan)
+              and book.chunk % t.check_every == 0 and book.alive().any()):
+            alive = book.alive()
+            _check(spaces, config, state, book, best, seeds, base_criterion,
+                   log, epoch_end=False)
+            _apply_stop_rule(config, book, seeds, console, log, alive,
+                             book.epoch)
+            if not book.alive().any():
+              break
           if stop.requested and book.chunk < len(plan):
             _save_checkpoint(run, state, book, best, seeds)
             raise _interrupted(run)
@@ -462,27 +507,33 @@ def _chunk_caption(metrics, book: _Book) -> str:
   return " ".join(parts)
 
 
-def _end_epoch(spaces, config, state, book: _Book, best, seeds,
-               base_criterion, console, log):
-  """Scores every live seed, keeps its best, applies the learning-rate policy."""
-  t = config.train
+def _check(spaces, config, state, book: _Book, best, seeds, base_criterion,
+           log, *, epoch_end: bool):
+  """Scores every live seed's mapping, keeps its best, notes its take-off.
+
+  Runs at each epoch end and, with ``train.check_every``, every that many
+  chunks within an epoch (cheap on small vocabularies; what lets a seed stop
+  soon after it has taken off). Returns the criteria ``[seeds]`` (NaN for
+  seeds not scored) and their CSLS P@1 texts.
+  """
   epoch = book.epoch
   ws = np.asarray(jax.device_get(state.mapping))
   steps = np.asarray(jax.device_get(state.step))
   n = len(seeds)
   criteria = np.full(n, np.nan)
-  best_before = np.asarray([b.criterion if b else np.nan for b in best])
-  texts, p1s = [], []
-  rate = (book.timed_samples / book.timed_seconds
-          if book.timed_seconds > 0 else float("nan"))
+  p1s = []
   alive = book.alive()
+  live = np.flatnonzero(alive)
+  where = f"adversarial epoch {epoch + 1}"
+  if not epoch_end:
+    where += f" step {int(steps[live[0]]) if len(live) else 0}"
+  scored_live = score_mappings(spaces, ws[live], config, where)
+  scored_by_seed = dict(zip(live.tolist(), scored_live))
   for i, seed in enumerate(seeds):
     if not alive[i]:
-      texts.append("failed" if book.failed[i] else "stopped")
       p1s.append("-")
       continue
-    scored = score_mapping(spaces, ws[i], config,
-                           f"adversarial epoch {epoch + 1}")
+    scored = scored_by_seed[i]
     criteria[i] = scored.criterion
     if best[i] is None or scored.criterion > best[i].criterion:
       best[i] = scored
@@ -491,32 +542,68 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
         scored.criterion > base_criterion + config.eval.takeoff_margin):
       book.takeoff_step[i] = int(steps[i])
       book.takeoff_epoch[i] = len(book.history[i]) - 1
-    texts.append(f"{scored.criterion:.4f}")
     p1 = _p1(scored.precision)
     p1s.append("-" if p1 is None else f"{p1:.3f}")
-    count = max(1, book.counts[i])
-    log({"phase": "adversarial", "epoch": epoch + 1, "seed": seed,
-         "step": int(steps[i]), "criterion": scored.criterion,
-         "precision": scored.precision, "map_lr": float(book.map_lr[i]),
-         **{k: v[i] / count for k, v in book.sums.items()},
-         "samples_per_s": rate})
+    if not epoch_end:
+      log({"phase": "check", "epoch": epoch + 1, "seed": seed,
+           "step": int(steps[i]), "criterion": scored.criterion,
+           "precision": scored.precision})
+    else:
+      count = max(1, book.counts[i])
+      rate = (book.timed_samples / book.timed_seconds
+              if book.timed_seconds > 0 else float("nan"))
+      log({"phase": "adversarial", "epoch": epoch + 1, "seed": seed,
+           "step": int(steps[i]), "criterion": scored.criterion,
+           "precision": scored.precision, "map_lr": float(book.map_lr[i]),
+           **{k: v[i] / count for k, v in book.sums.items()},
+           "samples_per_s": rate})
+  return criteria, p1s
+
+
+def _apply_stop_rule(config, book: _Book, seeds, console, log,
+                     alive: np.ndarray, epochs_done: int) -> None:
+  rule = schedule.StopRule.from_config(config.train)
+  for i in np.flatnonzero(alive):
+    reason = schedule.stop_reason(rule, book.history[i], book.takeoff_epoch[i],
+                                  epochs_done=epochs_done)
+    if reason:
+      # A stopped seed learns no more: its rates go to 0 and its state is
+      # held at the last chunk's (see _handle_divergence).
+      book.stopped[i] = reason
+      book.map_lr[i] = book.dis_lr[i] = 0.0
+      console.log(f"seed {seeds[i]} stopped in epoch {book.epoch + 1}: "
+                  f"{reason}")
+      log({"phase": "stop", "seed": seeds[i], "epoch": book.epoch + 1,
+           "message": reason})
+
+
+def _end_epoch(spaces, config, state, book: _Book, best, seeds,
+               base_criterion, console, log):
+  """Scores every live seed, keeps its best, applies the learning-rate policy
+  and the stopping rule."""
+  t = config.train
+  epoch = book.epoch
+  alive = book.alive()
+  # The learning-rate policy compares epoch ends only (mid-epoch checks must
+  # not change when the rate shrinks).
+  best_before = np.asarray([max(h) if h else np.nan
+                            for h in book.epoch_criteria])
+  criteria, p1s = _check(spaces, config, state, book, best, seeds,
+                         base_criterion, log, epoch_end=True)
+  for i in np.flatnonzero(alive):
+    book.epoch_criteria[i].append(float(criteria[i]))
+  texts = [f"{c:.4f}" if alive[i] else
+           ("failed" if book.failed[i] else "stopped")
+           for i, c in enumerate(criteria)]
+  rate = (book.timed_samples / book.timed_seconds
+          if book.timed_seconds > 0 else float("nan"))
   policy = schedule.LRPolicy.from_config(t)
   new_lr, new_drops = schedule.next_learning_rate(
       policy, book.map_lr, book.drops, np.nan_to_num(criteria, nan=-np.inf),
       best_before)
   book.map_lr = np.where(alive, new_lr, book.map_lr)
   book.drops = np.where(alive, new_drops, book.drops)
-  rule = schedule.StopRule.from_config(t)
-  for i in np.flatnonzero(alive):
-    reason = schedule.stop_reason(rule, book.history[i], book.takeoff_epoch[i])
-    if reason:
-      # A stopped seed learns no more: its rates go to 0 and its state is
-      # held at the last chunk's (see _handle_divergence).
-      book.stopped[i] = reason
-      book.map_lr[i] = book.dis_lr[i] = 0.0
-      console.log(f"seed {seeds[i]} stopped after epoch {epoch + 1}: {reason}")
-      log({"phase": "stop", "seed": seeds[i], "epoch": epoch + 1,
-           "message": reason})
+  _apply_stop_rule(config, book, seeds, console, log, alive, epoch + 1)
   line = f"epoch {epoch + 1}/{t.n_epochs}: criterion {' '.join(texts)}"
   if spaces.test_pairs is not None:
     line += f" | CSLS P@1 {' '.join(p1s)}"

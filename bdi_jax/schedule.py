@@ -51,7 +51,9 @@ def next_learning_rate(policy: LRPolicy, lr, drops, criterion, best_before):
 
 
 class StopRule(NamedTuple):
-  patience: int = 0  # Epochs without improvement after take-off (0 = off).
+  # Checks (criterion evaluations: every train.check_every chunks and at each
+  # epoch end) without improvement after take-off (0 = off).
+  patience: int = 0
   margin: float = 0.001  # What counts as an improvement of the criterion.
   takeoff_budget: int = 0  # Epochs to take off in (0 = no budget).
 
@@ -63,30 +65,34 @@ class StopRule(NamedTuple):
 
 
 def stop_reason(rule: StopRule, criteria: Sequence[float],
-                takeoff_epoch: Optional[int]) -> Optional[str]:
-  """Why a seed should stop after the epochs so far, or None to go on.
+                takeoff_index: Optional[int], *,
+                epochs_done: Optional[int] = None) -> Optional[str]:
+  """Why a seed should stop after the checks so far, or None to go on.
 
   Args:
     rule: the stopping settings.
-    criteria: the seed's criterion after each epoch so far (oldest first).
-    takeoff_epoch: index into ``criteria`` of the epoch it took off in, or
-      None if it has not.
+    criteria: the seed's criterion at each check so far (oldest first).
+    takeoff_index: index into ``criteria`` of the check at which it took off,
+      or None if it has not.
+    epochs_done: whole epochs trained (for the take-off budget); default
+      ``len(criteria)``, i.e. one check per epoch.
   """
   n = len(criteria)
-  if takeoff_epoch is None:
-    if rule.takeoff_budget and n >= rule.takeoff_budget:
+  epochs = n if epochs_done is None else epochs_done
+  if takeoff_index is None:
+    if rule.takeoff_budget and epochs >= rule.takeoff_budget:
       return f"did not take off within {rule.takeoff_budget} epochs"
     return None
   if not rule.patience:
     return None
-  # The last epoch that beat every earlier one by more than the margin.
+  # The last check that beat every earlier one by more than the margin.
   last, best = 0, criteria[0]
   for e in range(1, n):
     if criteria[e] > best + rule.margin:
       last = e
     best = max(best, criteria[e])
-  since = n - 1 - max(last, takeoff_epoch)
+  since = n - 1 - max(last, takeoff_index)
   if since >= rule.patience:
     return (f"criterion not improved by more than {rule.margin:g} for "
-            f"{since} epochs after take-off")
+            f"{since} checks after take-off")
   return None

@@ -57,10 +57,7 @@ def seed_sharding(n_seeds: int):
 def _bind(config, dim: int):
   """The critic module, both optimisers and the step, bound to ``config``."""
   t = config.train
-  module = models.Discriminator(
-      hidden=config.model.hidden, n_layers=config.model.n_layers,
-      input_dropout=config.model.input_dropout,
-      leaky_slope=config.model.leaky_slope, layer_norm=config.model.layer_norm)
+  module = models.discriminator_from_config(config.model)
   objective = get_objective(config.method, config.objective)
   map_tx = train_lib.make_optimizer(t.map_optimizer, t.map_lr,
                                     **dict(t.map_optimizer_kwargs))

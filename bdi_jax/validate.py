@@ -231,6 +231,8 @@ def _check_training(c: _Checker, needs_critic: bool) -> None:
   c.check("model.hidden", _int_at_least(1))
   c.check("model.n_layers", _int_at_least(0))
   c.check("model.input_dropout", _real_in(0, 1, hi_open=True))
+  c.check("model.hidden_dropout", _real_in(0, 1, hi_open=True),
+          optional=True)
   c.check("model.leaky_slope", _FINITE)
   c.check("model.layer_norm", _BOOL)
 
@@ -280,6 +282,7 @@ def _check_training(c: _Checker, needs_critic: bool) -> None:
   c.check(t + "noise_anneal_steps", _int_at_least(0))
   c.check(t + "max_rollbacks", _int_at_least(0), optional=True)
   c.check(t + "stop_patience", _int_at_least(0), optional=True)
+  c.check(t + "check_every", _int_at_least(0), optional=True)
   c.check(t + "stop_margin", _real_in(0), optional=True)
   c.check(t + "takeoff_budget", _int_at_least(0), optional=True)
   c.check(t + "init_start", (

@@ -13,12 +13,13 @@ The ``dis_steps`` critic updates inside an iteration are *not* multiplied in.
 
 import time
 import warnings
-from typing import Any, Dict, List
+from typing import Any, Dict
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from benchmarks import matmuls
 from bdi_jax import trainer
 from bdi_jax import train as train_lib
 from experiments.configs import registry
@@ -99,13 +100,17 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
   jax.block_until_ready((state, metrics))
   warmup_s = time.perf_counter() - tic
 
-  chunk_seconds: List[float] = []
-  while len(chunk_seconds) < max_chunks and (
-      len(chunk_seconds) < min_chunks or sum(chunk_seconds) < min_seconds):
-    tic = time.perf_counter()
-    state, metrics = chunk_fn(state, run_keys, data)
-    jax.block_until_ready((state, metrics))
-    chunk_seconds.append(time.perf_counter() - tic)
+  # The chunk donates its state: each call takes the previous call's output.
+  carry = {"state": state}
+
+  def call():
+    carry["state"], carry["metrics"] = chunk_fn(carry["state"], run_keys, data)
+    return carry["state"], carry["metrics"]
+
+  chunk_seconds = matmuls.time_calls(call, min_calls=min_chunks,
+                                     min_seconds=min_seconds,
+                                     max_calls=max_chunks)
+  metrics = carry["metrics"]
 
   # A benchmark of a diverged run would time NaN arithmetic; say so.
   finite = bool(all(np.all(np.isfinite(np.asarray(v)))
@@ -113,6 +118,9 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
   median = float(np.median(chunk_seconds))
   iterations_per_s = steps / median
   samples_per_s = iterations_per_s * 2 * batch * n_seeds
+  flops_per_iteration = matmuls.adversarial_flops(
+      batch=batch, dim=dim, hidden=hidden, n_layers=config.model.n_layers,
+      dis_steps=dis_steps)
   return {
       "batch": batch,
       "seeds": n_seeds,
@@ -128,8 +136,11 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
       "dim": dim,
       "vocab": vocab,
       "hidden": hidden,
-      "n_layers": 2,
+      "n_layers": config.model.n_layers,
       "dis_steps": dis_steps,
+      # Analytic dense-product FLOPs of one seed's iteration (matmuls.py).
+      "flops_per_iteration": flops_per_iteration,
+      "step_gflops": flops_per_iteration * iterations_per_s * n_seeds / 1e9,
       "config": config_name,
       "method": config.method,
       "finite_metrics": finite,

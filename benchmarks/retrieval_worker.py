@@ -32,6 +32,7 @@ import numpy as np
 
 from benchmarks import environment
 from benchmarks import generated
+from benchmarks import matmuls
 from bdi_jax import evaluate, models, refine, retrieval
 
 __all__ = ["RESULT_PREFIX", "measure_retrieval", "measure_refine", "main"]
@@ -68,6 +69,10 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
                       k: int = 10, criterion_words: int = 10000,
                       seed: int = 0) -> Dict[str, Any]:
   """Times the CSLS context + criterion, then a CSLS evaluation.
+
+  After the context, its matrix products are timed alone (same blocks and
+  tiles, :func:`benchmarks.matmuls.measure_context_matmuls`) for
+  ``context_efficiency`` = matmul-only seconds / context seconds.
 
   Args:
     vocab: words on each side.
@@ -111,6 +116,9 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
   criterion = evaluate.mean_cosine_criterion(mapped, tgt, ctx, n_words=n_words)
   criterion_s = time.perf_counter() - tic  # A float: already synchronised.
 
+  # The context's matrix products alone, same blocks: its efficiency.
+  matmul = matmuls.measure_context_matmuls(mapped, tgt)
+
   # (b) A test-set evaluation reusing the context.
   tic = time.perf_counter()
   nb = evaluation(ctx)
@@ -130,6 +138,9 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
       "context_criterion_seconds": context_s + criterion_s,
       "eval_seconds": eval_s,
       "warmup_seconds": warmup_s,
+      **matmul,
+      "context_gflops": matmul["context_flops"] / context_s / 1e9,
+      "context_efficiency": matmul["context_matmul_seconds"] / context_s,
       "chunk_rows": _chunk_rows(vocab, vocab, dim),
       "chunk_rows_criterion": _chunk_rows(n_words, vocab, dim),
       "chunk_rows_eval": _chunk_rows(n_queries, vocab, dim),

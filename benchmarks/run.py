@@ -8,8 +8,9 @@ r"""Benchmark suite: prints markdown tables and writes one JSON report.
 Sections (``--only``): ``adversarial`` (training throughput per batch size),
 ``seeds`` (vmapped seeds), ``retrieval`` (CSLS context, criterion and
 evaluation per vocabulary size, each in a fresh process for its peak RSS),
-``refine`` (one refinement round) and ``end_to_end`` (a whole experiment on the
-real data). See benchmarks/README.md for the meaning of every column.
+``refine`` (one refinement round) and ``end_to_end`` (whole experiments on the
+real data, each ``--e2e-config`` at each ``--e2e-seeds`` count). See
+benchmarks/README.md for the meaning of every column.
 """
 
 import argparse
@@ -31,6 +32,10 @@ SECTIONS = ("adversarial", "seeds", "retrieval", "refine", "end_to_end")
 # (300-d, 2 x 2048 discriminator, 5 critic steps), in samples/s by batch size.
 # Quoted, not measured here; only comparable on the same kind of machine.
 MUSE_REFERENCE_SAMPLES_PER_S = {32: 540, 128: 810, 512: 1000}
+
+# What end_to_end runs by default: each config at each seed count.
+E2E_CONFIGS = ("gan_es_en", "wgangp_es_en")
+E2E_SEEDS = (1, 10)
 
 # The 200k-word retrieval must fit a 6 GB machine.
 RSS_BUDGET_MB = 6 * 1024
@@ -55,6 +60,28 @@ def _int_list(text: str) -> List[int]:
   if not values or min(values) < 1:
     raise argparse.ArgumentTypeError(f"expected positive integers: {text!r}")
   return values
+
+
+def _seed_counts(text: str) -> List[int]:
+  values = _int_list(text)
+  if len(set(values)) != len(values):
+    raise argparse.ArgumentTypeError(f"repeated seed count in {text!r}")
+  return values
+
+
+def _config_names(text: str) -> List[str]:
+  from experiments.configs import registry  # pylint: disable=g-import-not-at-top
+  names = [s.strip() for s in text.split(",") if s.strip()]
+  if not names:
+    raise argparse.ArgumentTypeError(f"expected config names, got {text!r}")
+  if len(set(names)) != len(names):
+    raise argparse.ArgumentTypeError(f"repeated config in {text!r}")
+  for name in names:
+    try:
+      registry.get_config(name)
+    except ValueError as e:
+      raise argparse.ArgumentTypeError(str(e)) from None
+  return names
 
 
 def _sections(text: str) -> List[str]:
@@ -113,18 +140,27 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
                  help="sets BDI_RETRIEVAL_MEMORY_MB for the retrieval and "
                       "refine workers (default: inherited, else the library "
                       "default)")
-  p.add_argument("--e2e-config", default="gan_es_en",
-                 help="config of the end_to_end run")
+  p.add_argument("--e2e-config", type=_config_names,
+                 default=list(E2E_CONFIGS),
+                 help="comma-separated configs of the end_to_end runs "
+                      f"(default {','.join(E2E_CONFIGS)})")
+  p.add_argument("--e2e-seeds", type=_seed_counts, default=list(E2E_SEEDS),
+                 help="comma-separated seed counts: each config runs once "
+                      "with --config.n_seeds=N for each N (default "
+                      f"{','.join(map(str, E2E_SEEDS))})")
   p.add_argument("--e2e-flag", action="append", default=[],
                  metavar="FLAG",
-                 help="extra experiments.run flag for the end_to_end run, "
-                      "repeatable (e.g. --e2e-flag=--config.n_seeds=4); "
-                      "leave out for the benchmark proper")
+                 help="extra experiments.run flag for every end_to_end run, "
+                      "repeatable (e.g. --e2e-flag=--config.train.n_epochs=1)"
+                      "; for smoke tests, leave out for the benchmark proper")
   p.add_argument("--e2e-timeout", type=float, default=None,
-                 help="seconds before the end_to_end run is killed")
+                 help="seconds before each end_to_end run is killed")
   p.add_argument("--json", type=pathlib.Path,
                  help="report path (default runs/benchmarks/<date>.json)")
   args = p.parse_args(argv)
+  if any(f.split("=", 1)[0] == "--config.n_seeds" for f in args.e2e_flag):
+    p.error("--e2e-flag=--config.n_seeds=N: give the seed counts with "
+            "--e2e-seeds instead")
   preset = QUICK if args.quick else FULL
   for name, value in preset.items():
     if getattr(args, name, None) is None:
@@ -154,35 +190,55 @@ def _reference_applies(args) -> bool:
   return args.dim == 300 and args.hidden == 2048 and args.dis_steps == 5
 
 
-def section_adversarial(args) -> List[Dict[str, Any]]:
+def _matmul_only(args, r: Dict[str, Any]) -> Dict[str, Any]:
+  from benchmarks import matmuls  # pylint: disable=g-import-not-at-top
+  m = matmuls.measure_adversarial_matmuls(
+      batch=r["batch"], dim=r["dim"], hidden=r["hidden"],
+      n_layers=r["n_layers"], dis_steps=r["dis_steps"],
+      chunk_steps=r["chunk_steps"], min_chunks=args.min_chunks,
+      min_seconds=args.min_seconds)
+  m["efficiency"] = r["step_gflops"] / m["matmul_only_gflops"]
+  return m
+
+
+def section_adversarial(args, keep=None) -> List[Dict[str, Any]]:
   rows = []
   for batch in args.batch_sizes:
     r = _throughput(args, batch, 1)
     ref = (MUSE_REFERENCE_SAMPLES_PER_S.get(batch)
            if _reference_applies(args) else None)
     r["reference_muse_samples_per_s"] = ref
+    r.update(_matmul_only(args, r))
     rows.append(r)
-    _progress(f"adversarial batch {batch}: {r['samples_per_s']:,.0f} samples/s")
+    _keep(keep, rows)
+    _progress(f"adversarial batch {batch}: {r['samples_per_s']:,.0f} "
+              f"samples/s, {r['step_gflops']:.1f} GFLOP/s, efficiency "
+              f"{r['efficiency']:.2f}")
   print(_table(
       ["batch", "seeds", "iterations/s", "samples/s", "MUSE ref. samples/s*",
-       "vs ref.", "timed iterations", "warm-up s"],
+       "vs ref.", "step GFLOP/s", "matmul-only GFLOP/s", "efficiency",
+       "timed iterations", "warm-up s"],
       [[r["batch"], r["seeds"], r["iterations_per_s"], r["samples_per_s"],
         r["reference_muse_samples_per_s"],
         (r["samples_per_s"] / r["reference_muse_samples_per_s"]
          if r["reference_muse_samples_per_s"] else None),
+        r["step_gflops"], r["matmul_only_gflops"], r["efficiency"],
         r["chunk_steps"] * r["timed_chunks"], r["warmup_seconds"]]
        for r in rows]))
   print("\n*Reference: MUSE (PyTorch) on a 2-core CPU, quoted, not measured "
         "here; a sample is one source + one target row (2 x batch per "
-        "iteration).")
+        "iteration). GFLOP/s count the iteration's dense products "
+        "analytically (benchmarks/matmuls.py); efficiency = step GFLOP/s / "
+        "matmul-only GFLOP/s.")
   return rows
 
 
-def section_seeds(args) -> List[Dict[str, Any]]:
+def section_seeds(args, keep=None) -> List[Dict[str, Any]]:
   rows = []
   for n in args.seeds:
     r = _throughput(args, args.seeds_batch, n)
     rows.append(r)
+    _keep(keep, rows)
     _progress(f"seeds {n}: {r['samples_per_s']:,.0f} samples/s")
   base = next((r for r in rows if r["seeds"] == 1), None)
   for r in rows:
@@ -214,31 +270,38 @@ def _run_worker(args, task: str, vocab: int, extra: Sequence[str]):
   return result
 
 
-def section_retrieval(args) -> List[Dict[str, Any]]:
+def section_retrieval(args, keep=None) -> List[Dict[str, Any]]:
   rows = []
   for vocab in args.vocab_sizes:
     r = _run_worker(args, "retrieval", vocab,
                     ["--queries", str(args.queries),
                      "--criterion-words", str(args.criterion_words)])
     rows.append(r)
+    _keep(keep, rows)
     _progress(f"retrieval {vocab:,}: {r['seconds']:.1f} s, peak RSS "
-              f"{r['peak_rss_mb']:,.0f} MB")
+              f"{r['peak_rss_mb']:,.0f} MB, context efficiency "
+              f"{r['context_efficiency']:.2f}")
   print(_table(
       ["vocab", "dim", "chunk rows", "context s", "criterion s",
        "(a) context+criterion s", "queries", "(b) CSLS top-10 s", "total s",
-       "peak RSS MB", f"< {RSS_BUDGET_MB // 1024} GB"],
+       "peak RSS MB", f"< {RSS_BUDGET_MB // 1024} GB",
+       "context matmul-only s", "context GFLOP/s", "matmul-only GFLOP/s",
+       "context efficiency"],
       [[r["vocab"], r["dim"], r["chunk_rows"], r["context_seconds"],
         r["criterion_seconds"], r["context_criterion_seconds"], r["queries"],
         r["eval_seconds"], r["seconds"], r["peak_rss_mb"],
-        r["within_rss_budget"]] for r in rows]))
+        r["within_rss_budget"], r["context_matmul_seconds"],
+        r["context_gflops"], r["context_matmul_gflops"],
+        r["context_efficiency"]] for r in rows]))
   return rows
 
 
-def section_refine(args) -> List[Dict[str, Any]]:
+def section_refine(args, keep=None) -> List[Dict[str, Any]]:
   rows = []
   for vocab in args.refine_vocab_sizes:
     r = _run_worker(args, "refine", vocab, ["--max-rank", str(args.max_rank)])
     rows.append(r)
+    _keep(keep, rows)
     _progress(f"refine {vocab:,}: {r['seconds']:.1f} s")
   print(_table(
       ["vocab", "dim", "context s", "dictionary s", "Procrustes s", "round s",
@@ -249,26 +312,43 @@ def section_refine(args) -> List[Dict[str, Any]]:
   return rows
 
 
-def section_end_to_end(args) -> Dict[str, Any]:
+def _pct(x: Optional[float]) -> Optional[float]:
+  return None if x is None else 100.0 * x
+
+
+def section_end_to_end(args, keep=None) -> List[Dict[str, Any]]:
   from benchmarks import end_to_end  # pylint: disable=g-import-not-at-top
-  _progress(f"end_to_end: python -m experiments.run --config={args.e2e_config}"
-            f" {' '.join(args.e2e_flag)} (this takes a while)")
-  r = end_to_end.run_experiment(args.e2e_config, flags=args.e2e_flag,
-                                timeout_s=args.e2e_timeout)
-  if r["status"] != "ok":
-    print(f"end_to_end {r['status']}: {r.get('note', '')}")
-    return r
-  adv, ref = r["p_at_1_adversarial"], r["p_at_1_refined"]
-
-  def pct(x):
-    return None if x is None else 100.0 * x
-
-  print(_table(
-      ["config", "wall s", "criterion", "NN P@1 % adv.", "CSLS P@1 % adv.",
-       "NN P@1 % refined", "CSLS P@1 % refined"],
-      [[r["config"], r["seconds"], r["criterion"], pct(adv.get("nn")),
-        pct(adv.get("csls")), pct(ref.get("nn")), pct(ref.get("csls"))]]))
-  return r
+  rows: List[Dict[str, Any]] = []
+  for config in args.e2e_config:
+    for n_seeds in args.e2e_seeds:
+      _progress(f"end_to_end: python -m experiments.run --config={config} "
+                f"--config.n_seeds={n_seeds} {' '.join(args.e2e_flag)} (this "
+                "takes a while)")
+      r = end_to_end.run_experiment(config, n_seeds=n_seeds,
+                                    flags=args.e2e_flag,
+                                    timeout_s=args.e2e_timeout)
+      rows = end_to_end.add_vs_one_seed([*rows, r])
+      _keep(keep, rows)
+      if r["status"] == "ok":
+        _progress(f"end_to_end {config} x {n_seeds} seeds: "
+                  f"{r['seconds']:.1f} s, refined CSLS P@1 "
+                  f"{r['refined_csls_p1']}")
+      else:
+        print(f"end_to_end {config} x {n_seeds} seeds {r['status']}: "
+              f"{r.get('note', '')}")
+  ok = [r for r in rows if r["status"] == "ok"]
+  if ok:
+    print(_table(
+        ["config", "seeds", "wall s", "vs 1 seed", "run s", "criterion",
+         "CSLS P@1 % adv.", "CSLS P@1 % refined", "NN P@1 % refined",
+         "selected seed", "seeds finished", "predicted successes"],
+        [[r["config"], r["seeds"], r["seconds"], r["vs_1_seed"],
+          r["run_wall_seconds"], r["criterion"],
+          _pct(r["adversarial_csls_p1"]), _pct(r["refined_csls_p1"]),
+          _pct(r["p_at_1_refined"].get("nn")), r["selected_seed"],
+          r["n_seeds_finished"], r["n_seeds_predicted_success"]]
+         for r in ok]))
+  return rows
 
 
 SECTION_FUNCTIONS: Dict[str, Callable] = {
@@ -278,6 +358,13 @@ SECTION_FUNCTIONS: Dict[str, Callable] = {
     "refine": section_refine,
     "end_to_end": section_end_to_end,
 }
+
+
+def _keep(keep: Optional[Callable[[List[Dict[str, Any]]], None]],
+          rows: List[Dict[str, Any]]) -> None:
+  # Hands the rows measured so far to main, which rewrites the report.
+  if keep is not None:
+    keep(rows)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -333,22 +420,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
           "refine_vocab_sizes", "dim", "adv_vocab", "hidden", "dis_steps",
           "chunk_steps", "min_chunks", "min_seconds", "config", "queries",
           "criterion_words", "max_rank", "retrieval_memory_mb", "e2e_config",
-          "e2e_flag")},
+          "e2e_seeds", "e2e_flag", "e2e_timeout")},
       "errors": {},
   }
   if args.skipped_end_to_end:
-    report["end_to_end"] = {"status": "skipped", "note": "--quick"}
+    report["end_to_end"] = [{"status": "skipped", "note": "--quick"}]
   print(_header(report))
   failed = False
   for name in SECTIONS:
     if name not in args.only:
       continue
     print(f"\n## {name}\n")
+
+    def keep(rows, name=name):
+      report[name] = list(rows)
+      _write(json_path, report)  # After each row: long runs keep partials.
+
     try:
-      report[name] = result = SECTION_FUNCTIONS[name](args)
-      if isinstance(result, dict) and result.get("status") == "failed":
+      report[name] = result = SECTION_FUNCTIONS[name](args, keep=keep)
+      notes = [f"{r.get('config')} x {r.get('seeds')} seeds: "
+               f"{r.get('note', 'failed')}"
+               for r in result if r.get("status") == "failed"]
+      if notes:
         failed = True
-        report["errors"][name] = result.get("note", "failed")
+        report["errors"][name] = "\n".join(notes)
     except Exception as e:  # pylint: disable=broad-except
       # One broken section must not cost the (long) others; the error is in
       # the report and the exit status.

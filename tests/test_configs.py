@@ -10,7 +10,9 @@ import ml_collections
 import pytest
 
 from bdi_jax import errors
+from bdi_jax import models
 from bdi_jax import outputs
+from bdi_jax import train
 from bdi_jax import trainer
 from bdi_jax import validate
 from bdi_jax.data import tasks
@@ -116,6 +118,95 @@ def test_every_config_round_trips_through_its_saved_json(name):
   loaded = ml_collections.ConfigDict(json.loads(text))
   assert _flat(loaded) == _flat(config)
   validate.check_config(loaded)
+
+
+# --- the thesis's settings, as written (issue 7, item 6) ---------------------
+
+# Independent of the registry: thesis method -> (objective, critic optimiser,
+# critic lr, hidden dropout).
+THESIS = {
+    "gan_thesis": ("gan", "sgd", 0.1, 0.0),
+    "wgan_thesis": ("wgan", "rmsprop", 5e-4, 0.0),
+    "wgangp_thesis": ("wgangp", "adam", 5e-4, 0.0),
+    "ctgan_thesis": ("ctgan", "adam", 5e-4, 0.1),
+}
+THESIS_NAMES = sorted(f"{m}_{d}" for m in THESIS for d in registry.DATASETS)
+_UBILEXAT = ("es_en", "zh_en", "en_en")
+
+
+def test_thesis_presets_exist_for_every_dataset():
+  assert set(registry.THESIS_METHODS) == set(THESIS)
+  assert set(THESIS_NAMES) <= set(registry.CONFIGS)
+  assert {"wgangp_thesis_es_en", "ctgan_thesis_zh_en"} <= set(THESIS_NAMES)
+
+
+@pytest.mark.parametrize("name", THESIS_NAMES)
+def test_thesis_preset_follows_the_thesis(name):
+  method, _ = _split(name)
+  objective, optimizer, lr, hidden_dropout = THESIS[method]
+  config = registry.get_config(name)
+  validate.check_config(config)
+  assert config.name == name
+  assert config.method == objective and objective in OBJECTIVES
+  assert config.train.map_beta == 0.01  # Sec. 5.2.4.
+  m = config.model
+  assert (m.hidden, m.n_layers, m.layer_norm) == (2048, 2, True)
+  assert (m.input_dropout, m.hidden_dropout) == (0.1, hidden_dropout)
+  t = config.train
+  assert (t.dis_optimizer, t.dis_lr) == (optimizer, lr)
+  assert (t.map_optimizer, t.map_lr) == ("sgd", 0.1)
+  assert t.lr_shrink == 1.0
+  # The optimiser as built: the framework's defaults (optax: Adam betas 0.9 /
+  # 0.999, RMSprop decay 0.9), not Gulrajani et al.'s (0.5, 0.9).
+  state = train.make_optimizer(
+      t.dis_optimizer, t.dis_lr, **dict(t.dis_optimizer_kwargs)).init({})
+  hyper = {k: float(v) for k, v in state.hyperparams.items()}
+  assert hyper["learning_rate"] == pytest.approx(lr)
+  if optimizer == "adam":
+    assert (hyper["b1"], hyper["b2"]) == pytest.approx((0.9, 0.999))
+  if optimizer == "rmsprop":
+    assert hyper["decay"] == pytest.approx(0.9)
+  # The critic as built from the config (the trainer's helper) has it all.
+  critic = models.discriminator_from_config(m)
+  assert (critic.hidden, critic.n_layers, critic.layer_norm,
+          critic.hidden_dropout) == (2048, 2, True, hidden_dropout)
+
+
+@pytest.mark.parametrize("method", sorted(THESIS))
+@pytest.mark.parametrize("dataset", ("synthetic",) + _UBILEXAT + ("en_zh",))
+def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
+                                                                    dataset):
+  objective = THESIS[method][0]
+  thesis = _flat(registry.get_config(f"{method}_{dataset}"))
+  tuned = _flat(registry.get_config(f"{objective}_{dataset}"))
+  differ = {k for k in set(thesis) | set(tuned)
+            if thesis.get(k, _ABSENT) != tuned.get(k, _ABSENT)}
+  expected = {"name", "train.map_beta"}
+  if objective == "gan":  # Tuned: no LayerNorm, MUSE's lr shrink 0.5.
+    expected |= {"model.layer_norm", "train.lr_shrink"}
+  if objective in ("wgangp", "ctgan"):  # Tuned: Adam betas (0.5, 0.9).
+    expected |= {"train.dis_optimizer_kwargs.b1",
+                 "train.dis_optimizer_kwargs.b2"}
+  if objective == "ctgan":
+    expected.add("model.hidden_dropout")
+  if dataset != "en_zh":  # Tuned: the 512-wide critic of the small data.
+    expected.add("model.hidden")
+  assert differ == expected
+  # The same epochs as the tuned preset: only the critic is the thesis's.
+  for field in ("train.epoch_size", "train.n_epochs",
+                "train.dis_most_frequent"):
+    assert thesis[field] == tuned[field], field
+
+
+def test_list_configs_names_the_thesis_presets():
+  proc = subprocess.run(
+      [sys.executable, "-m", "experiments.run", "--list_configs"],
+      cwd=REPO, capture_output=True, text=True, timeout=120)
+  assert proc.returncode == 0, proc.stderr
+  listed = proc.stdout.split()
+  assert listed == sorted(registry.CONFIGS)
+  assert set(THESIS_NAMES) <= set(listed)
+  assert "wgangp_es_en" in listed  # Beside the tuned ones.
 
 
 def test_validation_catches_a_bad_preset_value():

@@ -306,6 +306,21 @@ def test_consistency_term_is_positive_with_dropout():
   assert metrics["ct_score_dist"] > 0 and metrics["ct_feature_dist"] > 0
 
 
+def test_consistency_term_sees_hidden_dropout_alone():
+  # The thesis's perturbation: no input dropout, dropout before the output.
+  x = 5.0 * (jax.random.normal(jax.random.key(11), (B, D)) + 1.0)
+  ct = {}
+  for rate in (0.0, 0.5):
+    module = models.Discriminator(hidden=H, n_layers=2, input_dropout=0.0,
+                                  hidden_dropout=rate)
+    params = module.init(jax.random.key(0), jnp.zeros((1, D)))["params"]
+    ct[rate], metrics = ctgan.consistency_term(
+        models.make_critic(module), params, x, jax.random.key(12), margin=0.0)
+  assert float(ct[0.0]) == 0.0
+  assert ct[0.5] > 0
+  assert metrics["ct_score_dist"] > 0 and metrics["ct_feature_dist"] > 0
+
+
 def test_consistency_term_is_zero_without_dropout():
   key = jax.random.key(9)
   # No dropout at all.

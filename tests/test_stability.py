@@ -150,6 +150,25 @@ def test_consecutive_seeds_share_a_run():
   assert study.consecutive_runs([]) == []
 
 
+def test_thesis_and_tuned_presets_are_rows_side_by_side(tmp_path):
+  # Same objective, same pair, one baseline; the rows are told apart by the
+  # config's name, and each run has its own folder.
+  names = ["wgangp_es_en", "wgangp_thesis_es_en"]
+  baselines, studies = study.plan(names, [0, 1], [], tmp_path, False)
+  assert list(baselines) == ["es_en"]
+  assert baselines["es_en"].name == "procrustes_es_en"
+  assert [(n, pair) for n, pair, _ in studies] == [
+      ("wgangp_es_en", "es_en"), ("wgangp_thesis_es_en", "es_en")]
+  assert [runs[0].config.method for *_, runs in studies] == ["wgangp"] * 2
+  assert studies[0][2][0].workdir != studies[1][2][0].workdir
+  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
+  report = {"configs": [stability.config_entry(n, r[0].config.method, pair,
+                                               rows, 0.3775)
+                        for n, pair, r in studies]}
+  table = study._summary_table(report)  # pylint: disable=protected-access
+  assert "| wgangp_es_en " in table and "| wgangp_thesis_es_en " in table
+
+
 # --- the command -----------------------------------------------------------
 
 # gan_synthetic, tiny: 8-d, 1 epoch of ~2.8k samples, 1 refinement round.

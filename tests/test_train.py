@@ -74,6 +74,122 @@ def test_discriminator_shapes_and_dropout():
   np.testing.assert_allclose(module.apply({"params": params}, x), logits)
 
 
+def _np_forward(params, x, n_layers, slope=0.2):
+  """The critic without dropout, numpy: ``(logits [b], features [b, h])``."""
+  h = np.asarray(x, np.float64)
+  for i in range(n_layers):
+    dense = params[f"dense_{i}"]
+    h = h @ np.asarray(dense["kernel"]) + np.asarray(dense["bias"])
+    h = np.where(h > 0, h, slope * h)
+  out = params["out"]
+  return (h @ np.asarray(out["kernel"]) + np.asarray(out["bias"]))[:, 0], h
+
+
+def test_hidden_dropout_perturbs_the_features_before_the_output():
+  rate, n_layers = 0.4, 2
+  x = jax.random.normal(jax.random.key(3), (9, DIM))
+  noisy = models.Discriminator(hidden=17, n_layers=n_layers, input_dropout=0.0,
+                               hidden_dropout=rate)
+  clean = models.Discriminator(hidden=17, n_layers=n_layers, input_dropout=0.0)
+  params = noisy.init(jax.random.key(0), x)["params"]
+  # Dropout has no parameters: the same tree drives both modules.
+  assert (jax.tree.structure(params)
+          == jax.tree.structure(clean.init(jax.random.key(0), x)["params"]))
+  want_logits, want_feats = _np_forward(params, x, n_layers)
+
+  # Deterministic: a no-op, the plain forward pass.
+  for module in (noisy, clean):
+    logits, feats = module.apply({"params": params}, x, return_features=True)
+    np.testing.assert_allclose(logits, want_logits, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(feats, want_feats, rtol=1e-5, atol=1e-5)
+  logits, _ = models.make_critic(noisy)(params, x, None)
+  np.testing.assert_allclose(logits, want_logits, rtol=1e-5, atol=1e-5)
+
+  def sample(module, seed):
+    return module.apply({"params": params}, x, deterministic=False,
+                        return_features=True,
+                        rngs={"dropout": jax.random.key(seed)})
+
+  # Without input dropout, only the hidden dropout can make two keys differ.
+  a_logits, a_feats = sample(noisy, 1)
+  b_logits, _ = sample(noisy, 2)
+  assert not np.allclose(a_logits, b_logits)
+  assert not np.allclose(a_logits, want_logits)
+  np.testing.assert_allclose(sample(clean, 1)[0], want_logits, rtol=1e-5,
+                             atol=1e-5)
+  # The features are the last layer's dropped-out activations (0 or scaled
+  # by 1 / keep), and the logits are the output layer applied to them.
+  a_feats = np.asarray(a_feats)
+  dropped = a_feats == 0
+  assert 0.2 < dropped.mean() < 0.6  # ~rate of 9 x 17 entries.
+  out = params["out"]
+  np.testing.assert_allclose(
+      a_logits, (a_feats @ np.asarray(out["kernel"])
+                 + np.asarray(out["bias"]))[:, 0], rtol=1e-5, atol=1e-5)
+  # An earlier layer's mask changes what the last one sees, so the kept
+  # entries are not simply the deterministic features rescaled.
+  assert not np.allclose(a_feats[~dropped],
+                         want_feats[~dropped] / (1 - rate), atol=1e-4)
+
+
+def test_hidden_dropout_of_one_layer_is_an_inverted_dropout_mask():
+  # One hidden layer: the kept features are exactly the clean ones / keep.
+  rate = 0.3
+  x = jax.random.normal(jax.random.key(4), (11, DIM))
+  module = models.Discriminator(hidden=19, n_layers=1, input_dropout=0.0,
+                                hidden_dropout=rate)
+  params = module.init(jax.random.key(0), x)["params"]
+  _, clean = _np_forward(params, x, 1)
+  _, feats = module.apply({"params": params}, x, deterministic=False,
+                          return_features=True,
+                          rngs={"dropout": jax.random.key(5)})
+  feats = np.asarray(feats)
+  kept = feats != 0
+  assert 0 < kept.mean() < 1
+  np.testing.assert_allclose(feats[kept], clean[kept] / (1 - rate), rtol=1e-5,
+                             atol=1e-6)
+
+
+def test_discriminator_from_config_reads_every_model_field():
+  config = registry.get_config("ctgan_thesis_es_en")
+  module = models.discriminator_from_config(config.model)
+  assert (module.hidden, module.n_layers, module.input_dropout,
+          module.hidden_dropout, module.leaky_slope, module.layer_norm) == (
+              2048, 2, 0.1, 0.1, 0.2, True)
+  # A config saved before the field existed: off, as it was then.
+  old = ml_collections.ConfigDict(
+      {"hidden": 7, "n_layers": 1, "input_dropout": 0.2, "leaky_slope": 0.1,
+       "layer_norm": False})
+  module = models.discriminator_from_config(old)
+  assert (module.hidden, module.n_layers, module.input_dropout,
+          module.hidden_dropout, module.leaky_slope, module.layer_norm) == (
+              7, 1, 0.2, 0.0, 0.1, False)
+
+
+def _critic_after_a_chunk(hidden_dropout):
+  config = registry.get_config("ctgan_synthetic")
+  config.model.hidden, config.model.input_dropout = 6, 0.0
+  config.model.hidden_dropout = hidden_dropout
+  config.train.batch_size, config.train.dis_steps = 8, 1
+  config.train.chunk_steps = 2
+  rng = np.random.default_rng(0)
+  data = train.EmbeddingData(
+      *(jnp.asarray(rng.standard_normal((n, DIM)), jnp.float32)
+        for n in (13, 17)))
+  init_fn, chunk_fn, _ = trainer.build_trainer(config, DIM)
+  state, run_keys = trainer.init_seeds(init_fn, [0])
+  state, _ = chunk_fn(state, run_keys, data)
+  return state.dis_params
+
+
+def test_the_trainer_builds_the_critic_with_hidden_dropout():
+  # Same keys, no input dropout: only a hidden dropout the trainer honours
+  # can make the critic's updates differ.
+  a, b = _critic_after_a_chunk(0.0), _critic_after_a_chunk(0.5)
+  assert not all(np.allclose(x, y) for x, y in zip(jax.tree.leaves(a),
+                                                   jax.tree.leaves(b)))
+
+
 def test_step_is_pure_and_moves_both_players():
   data, step, init = _setup()
   state = init(jax.random.key(0))

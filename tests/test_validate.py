@@ -71,6 +71,8 @@ BAD = [
     ("model.hidden", 0, ">= 1"),
     ("model.n_layers", -1, ">= 0"),
     ("model.input_dropout", 1.0, "[0, 1)"),
+    ("model.hidden_dropout", 1.0, "[0, 1)"),
+    ("model.hidden_dropout", -0.1, "[0, 1)"),
     ("model.leaky_slope", math.nan, "finite"),
     ("model.layer_norm", 1, "True or False"),
     ("objective.smoothing", 0.5, "[0, 0.5)"),
@@ -155,8 +157,9 @@ GOOD = [
     ("train.map_lr_scales", (3.0,)), ("train.map_lr", 1e-6),
     ("data.synthetic.keep_fraction", 1.0), ("data.synthetic.n_train", 0),
     ("data.normalize", "renorm, center"), ("data.normalize", ""),
-    ("data.max_vocab", 0), ("model.input_dropout", 0.0), ("model.n_layers", 0),
-    ("objective.smoothing", 0.0), ("refine.n_rounds", 0),
+    ("data.max_vocab", 0), ("model.input_dropout", 0.0),
+    ("model.hidden_dropout", 0.0), ("model.hidden_dropout", 0.99),
+    ("model.n_layers", 0), ("objective.smoothing", 0.0), ("refine.n_rounds", 0),
     ("refine.max_rank", 0), ("eval.ks", (1,)), ("eval.ks", [1, 5]),
     ("eval.methods", ("csls",)), ("eval.csls_k", 1), ("eval.batch_size", 0),
     ("train.map_optimizer_kwargs", {"momentum": 0.9}), ("seed", -3),
@@ -219,6 +222,7 @@ def test_missing_fields_are_reported():
   with config.unlocked():
     del config.eval["csls_k"]
     del config.train["max_rollbacks"]  # Optional (newer than some configs).
+    del config.model["hidden_dropout"]  # Optional too.
   problems, _ = _problems(config)
   assert problems == [
       "config.eval.csls_k is missing (every field is listed in "

@@ -13,7 +13,10 @@ where ``D_`` are the second-to-last layer activations (the critic's
 ``features``), ``d`` is the per-sample L2 distance (the absolute difference for
 the scalar scores), ``w = 0.1`` and ``M' = 0.2`` as in the paper. Without
 dropout both passes coincide and the term is exactly zero, so the critic needs
-dropout (here :class:`bdi_jax.models.Discriminator`'s ``input_dropout``).
+dropout; either of :class:`bdi_jax.models.Discriminator`'s will do:
+``input_dropout`` perturbs the embeddings, ``hidden_dropout`` the hidden
+layers, which is how the thesis defines the perturbation ("before the output";
+the ``ctgan_thesis_*`` presets).
 
 Critic loss: ``WGAN + gp_lambda * GP + ct_lambda * CT`` with ``gp_lambda = 0.5``
 (this project; 10 in the paper) and ``ct_lambda = 2`` (the paper's value).

@@ -44,6 +44,10 @@ def get_config() -> ml_collections.ConfigDict:
   model.hidden = 2048  # Discriminator width (Conneau et al.: 2 x 2048).
   model.n_layers = 2
   model.input_dropout = 0.1
+  # Dropout after each hidden layer, on the features the output layer sees
+  # (0 = off). CT-GAN's consistency term needs some dropout to compare two
+  # passes; the thesis puts it here, "before the output" (ctgan_thesis_*).
+  model.hidden_dropout = 0.0
   model.leaky_slope = 0.2
   model.layer_norm = False  # On for the Wasserstein critics.
 
@@ -67,7 +71,9 @@ def get_config() -> ml_collections.ConfigDict:
   t.batch_size = 32
   t.dis_steps = 5  # Critic updates per mapping update.
   t.dis_most_frequent = 75000  # Critic samples from these words (0 = all).
-  t.map_beta = 0.001  # Orthogonalisation strength.
+  # Orthogonalisation strength: MUSE's code default. Conneau et al. 2018 report
+  # 0.01, and so does the thesis (Sec. 5.2.4; the *_thesis presets).
+  t.map_beta = 0.001
   t.map_optimizer = "sgd"
   t.map_lr = 0.1
   t.map_optimizer_kwargs = ml_collections.ConfigDict()
@@ -93,9 +99,13 @@ def get_config() -> ml_collections.ConfigDict:
   # seed's learning rates halved, at most this many times; then the seed is
   # marked failed and the others go on.
   t.max_rollbacks = 3
+  # Criterion checks: besides every epoch end, score each live seed every
+  # check_every chunks (0 = at epoch ends only). Cheap on small vocabularies;
+  # it is what lets a seed stop soon after it has taken off.
+  t.check_every = 0
   # Early stop (bdi_jax/schedule.py): a seed that has taken off stops once its
   # criterion has not improved by more than stop_margin for stop_patience
-  # epochs (0 = never stop early) ...
+  # checks (0 = never stop early) ...
   t.stop_patience = 0
   t.stop_margin = 0.001
   # ... and one that has not taken off within takeoff_budget epochs stops too
