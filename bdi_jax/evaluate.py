@@ -26,6 +26,7 @@ __all__ = [
     "precision_at_k",
     "evaluate_translation",
     "mean_cosine_criterion",
+    "criterion_value",
     "DEFAULT_BANDS",
     "precision_by_band",
     "evaluate_translation_by_band",
@@ -123,6 +124,15 @@ def mean_cosine_criterion(mapped_src: jax.Array, tgt: jax.Array,
   Returns:
     The mean cosine, a Python float.
   """
+  return float(criterion_value(mapped_src, tgt, ctx, n_words=n_words,
+                               batch_size=batch_size))
+
+
+def criterion_value(mapped_src: jax.Array, tgt: jax.Array,
+                    ctx: retrieval.CSLSContext, *, n_words: int = 10000,
+                    batch_size: Optional[int] = None) -> jax.Array:
+  """:func:`mean_cosine_criterion` as a traceable scalar (no host sync), for
+  use inside ``jit`` (e.g. over seeds in bdi_jax/batched.py)."""
   if n_words < 1:
     raise ValueError(f"n_words must be >= 1, got {n_words}")
   src_ids = jnp.arange(min(n_words, mapped_src.shape[0]))
@@ -132,7 +142,7 @@ def mean_cosine_criterion(mapped_src: jax.Array, tgt: jax.Array,
   # orthogonal is not rewarded for inflating norms.
   queries = retrieval.normalize_rows(mapped_src[src_ids])
   translations = retrieval.normalize_rows(tgt[nb.indices[:, 0]])
-  return float(jnp.mean(jnp.sum(queries * translations, axis=1)))
+  return jnp.mean(jnp.sum(queries * translations, axis=1))
 
 
 def _band_name(start: int, end: Optional[int]) -> str:

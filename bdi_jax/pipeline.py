@@ -33,6 +33,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bdi_jax import batched
 from bdi_jax import checkpoint as ckpt_lib
 from bdi_jax import console as console_lib
 from bdi_jax import detector, errors, evaluate, models, outputs, provenance
@@ -40,9 +41,11 @@ from bdi_jax import refine
 from bdi_jax import report, retrieval, schedule, starts, trainer, validate
 from bdi_jax import train as train_lib
 from bdi_jax.data import tasks
+from bdi_jax.data.dictionaries import pairs_to_gold
 
 __all__ = ["train_and_evaluate", "Mapping", "Spaces", "device_spaces",
-           "score_mapping", "refine_mapping", "induce_dictionary",
+           "score_mapping", "score_mappings", "refine_mapping",
+           "refine_mappings", "induce_dictionary",
            "precision_by_band",
            "adversarial_training", "select_seed", "START_METHODS"]
 
@@ -85,26 +88,44 @@ def mapped_source(spaces: Spaces, w) -> jax.Array:
       models.apply_mapping(jnp.asarray(w), spaces.src))
 
 
+def _test_queries(spaces: Spaces):
+  """``(source ids [q], gold)`` of the test dictionary, or ``(None, None)``."""
+  if spaces.test_pairs is None:
+    return None, None
+  src_ids, gold = pairs_to_gold(spaces.test_pairs)
+  return jnp.asarray(src_ids), gold
+
+
+def _mapping_from(scores: batched.Scores, w, gold, config, origin: str,
+                  signals=None) -> Mapping:
+  """A host-side Mapping from one seed's (device_get) scores."""
+  precision = None
+  if gold is not None:
+    precision = {m: evaluate.precision_at_k(top, gold, tuple(config.eval.ks))
+                 for m, top in zip(config.eval.methods, scores.top)}
+  ctx = retrieval.CSLSContext(jnp.asarray(scores.r_src),
+                              jnp.asarray(scores.r_tgt), config.eval.csls_k)
+  return Mapping(np.asarray(w), float(scores.criterion), precision, origin,
+                 ctx, dict(signals or {}))
+
+
 def score_mappings(spaces: Spaces, ws, config, origin: str) -> List[Mapping]:
-  """:func:`score_mapping` of each ``ws[i]``."""
-  return [score_mapping(spaces, w, config, origin) for w in ws]
+  """Criterion and test precision of each ``ws[i]``, all in one compiled
+  call (bdi_jax/batched.py), each sharing one CSLS context."""
+  ws = np.asarray(ws, np.float32)
+  if len(ws) == 0:
+    return []
+  queries, gold = _test_queries(spaces)
+  scores = jax.device_get(batched.score_batch(
+      jnp.asarray(ws), spaces.src, spaces.tgt_unit, queries,
+      batched.settings_from_config(config)))
+  return [_mapping_from(jax.tree.map(lambda x, i=i: x[i], scores), w, gold,
+                        config, origin) for i, w in enumerate(ws)]
 
 
 def score_mapping(spaces: Spaces, w, config, origin: str) -> Mapping:
-  """Criterion and test precision of ``w``, sharing one CSLS context."""
-  mapped, tgt = mapped_source(spaces, w), spaces.tgt_unit
-  batch = config.eval.batch_size or None
-  ctx = retrieval.csls_context(mapped, tgt, k=config.eval.csls_k,
-                               batch_size=batch)
-  criterion = evaluate.mean_cosine_criterion(
-      mapped, tgt, ctx, n_words=config.eval.criterion_words, batch_size=batch)
-  precision = None
-  if spaces.test_pairs is not None:
-    precision = evaluate.evaluate_translation(
-        mapped, tgt, spaces.test_pairs, ctx,
-        methods=tuple(config.eval.methods), ks=tuple(config.eval.ks),
-        batch_size=batch)
-  return Mapping(np.asarray(w), float(criterion), precision, origin, ctx)
+  """:func:`score_mappings` of one mapping."""
+  return score_mappings(spaces, np.asarray(w)[None], config, origin)[0]
 
 
 def precision_by_band(spaces: Spaces, mapping: Mapping, config):
@@ -135,35 +156,69 @@ def _p1(precision, method: str = "csls") -> Optional[float]:
   return precision[method].get("p@1")
 
 
-def refine_mapping(spaces: Spaces, start: Mapping, config, *,
-                   log=None, console=None, seed=None) -> Mapping:
-  """``config.refine.n_rounds`` rounds of dictionary induction + Procrustes.
+def refine_mappings(spaces: Spaces, begins: List[Mapping], config, *,
+                    log=None, console=None, seeds=None) -> List[Mapping]:
+  """``config.refine.n_rounds`` rounds of dictionary induction + Procrustes
+  for every start mapping, all seeds and rounds in one compiled call
+  (bdi_jax/batched.py).
 
-  Returns the best of ``start`` and every round by the unsupervised criterion.
+  Returns, per start, the best of the start and every round by the
+  unsupervised criterion, with the last round's dictionary signals
+  (bdi_jax/detector.py).
   """
   console = console or console_lib.Console(bars=False, enabled=False)
-  best, current = start, start
-  desc = "refine" if seed is None else f"refine seed {seed}"
+  if not begins:
+    return []
+  seeds = list(range(len(begins))) if seeds is None else list(seeds)
+  queries, gold = _test_queries(spaces)
   # How many words could pair up at most: the dictionary's mutual-NN size over
   # this is the detector's main signal.
   n_max = min(spaces.src.shape[0], spaces.tgt.shape[0],
               config.refine.max_rank or spaces.src.shape[0])
-  signals, previous = {}, None
-  with console.bar(config.refine.n_rounds, desc) as bar:
-    for r in range(1, config.refine.n_rounds + 1):
-      pairs = np.asarray(induce_dictionary(spaces, current, config).pairs)
-      signals = detector.dictionary_signals(pairs, previous, n_max)
-      previous = pairs
-      w = refine.procrustes(spaces.src[pairs[:, 0]], spaces.tgt[pairs[:, 1]])
-      current = score_mapping(spaces, w, config, f"refinement round {r}")
+  desc = (f"refine {len(begins)} seeds" if len(begins) > 1
+          else f"refine seed {seeds[0]}")
+  with console.bar(1, desc) as bar:
+    rounds = jax.device_get(batched.refine_batch(
+        jnp.asarray(np.stack([b.w for b in begins]).astype(np.float32)),
+        jnp.stack([b.ctx.r_src for b in begins]),
+        jnp.stack([b.ctx.r_tgt for b in begins]),
+        spaces.src, spaces.tgt, spaces.tgt_unit, queries,
+        batched.settings_from_config(config)))
+    bar.update(1)
+  out = []
+  for i, (seed, start) in enumerate(zip(seeds, begins)):
+    best, signals = start, {}
+    for r in range(config.refine.n_rounds):
+      size = int(rounds.dictionary_size[i, r])
+      if size == 0:
+        raise ValueError(
+            f"refinement round {r + 1} of seed {seed} induced no dictionary "
+            f"pairs (refine.method={config.refine.method!r}, "
+            f"mode={config.refine.mode!r}); the mapping is probably "
+            "degenerate")
+      signals = {"mutual_fraction": size / max(1, n_max),
+                 "dictionary_overlap": (None if r == 0 else
+                                        float(rounds.dictionary_overlap[i, r]))}
+      current = _mapping_from(
+          jax.tree.map(lambda x, i=i, r=r: x[i, r], rounds.scores),
+          rounds.w[i, r], gold, config, f"refinement round {r + 1}")
       if log:
-        log({"phase": "refinement", "seed": seed, "round": r,
-             "dictionary_size": len(pairs), **signals,
+        log({"phase": "refinement", "seed": seed, "round": r + 1,
+             "dictionary_size": size, **signals,
              "criterion": current.criterion, "precision": current.precision})
       if current.criterion > best.criterion:
         best = current
-      bar.update(1, f"criterion {current.criterion:.4f} pairs {len(pairs)}")
-  return dataclasses.replace(best, signals=signals)
+    console.log(f"refined seed {seed}: criterion {best.criterion:.4f} "
+                f"({best.origin})")
+    out.append(dataclasses.replace(best, signals=signals))
+  return out
+
+
+def refine_mapping(spaces: Spaces, start: Mapping, config, *,
+                   log=None, console=None, seed=None) -> Mapping:
+  """:func:`refine_mappings` of one start mapping."""
+  return refine_mappings(spaces, [start], config, log=log, console=console,
+                         seeds=None if seed is None else [seed])[0]
 
 
 # ---------------------------------------------------------------------------
@@ -331,7 +386,8 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
                          run: Optional[outputs.RunDir] = None,
                          console: Optional[console_lib.Console] = None,
                          task: Optional[tasks.Task] = None,
-                         base_criterion: Optional[float] = None):
+                         base_criterion: Optional[float] = None,
+                         checkpoints: bool = True):
   """Trains one mapping per seed.
 
   Returns:
@@ -340,7 +396,9 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
     bookkeeping (failures, rollbacks, take-off steps). Per-chunk and
     per-epoch lines go to ``run``'s metrics.jsonl. A seed has taken off once
     its criterion exceeds ``base_criterion`` (the identity mapping's; computed
-    when None) by ``eval.takeoff_margin``.
+    when None) by ``eval.takeoff_margin``. ``checkpoints=False`` (the
+    restarted seeds of ``config.restarts``) saves no checkpoint: a resumed
+    run resumes from the first phase's and trains the restart again.
   """
   t = config.train
   console = console or console_lib.Console(bars=False, enabled=False)
@@ -359,7 +417,7 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
   compiled = set()  # Chunk sizes already run once (the first call compiles).
 
   state, run_keys = trainer.init_seeds(init_fn, seeds)
-  resuming = run is not None and run.resumed
+  resuming = run is not None and run.resumed and checkpoints
   if t.init_start and task is not None and not resuming:
     # Start every seed's mapping from a computed one (e.g. GW) instead of I.
     start = starts.get_start(t.init_start)
@@ -388,6 +446,11 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
   state = _with_learning_rates(state, book)
   if base_criterion is None:
     base_criterion = _identity(spaces, config).criterion
+
+  if not checkpoints:
+    run_for_checkpoints = None
+  else:
+    run_for_checkpoints = run
 
   with _stop_on_signals() as stop:
     while book.epoch < t.n_epochs and book.alive().any():
@@ -432,13 +495,13 @@ def adversarial_training(spaces: Spaces, config, seeds: List[int], *,
             if not book.alive().any():
               break
           if stop.requested and book.chunk < len(plan):
-            _save_checkpoint(run, state, book, best, seeds)
+            _save_checkpoint(run_for_checkpoints, state, book, best, seeds)
             raise _interrupted(run)
       best = _end_epoch(spaces, config, state, book, best, seeds,
                         base_criterion, console, log)
       book.epoch, book.chunk = epoch + 1, 0
       state = _with_learning_rates(state, book)
-      _save_checkpoint(run, state, book, best, seeds)
+      _save_checkpoint(run_for_checkpoints, state, book, best, seeds)
       if stop.requested and book.epoch < t.n_epochs:
         raise _interrupted(run)
   for i, reason in enumerate(book.failed):
@@ -644,6 +707,12 @@ def _start_phase(task, spaces, config, seeds, console) -> List[Mapping]:
   return out
 
 
+def _predicted(final: Optional[Mapping], identity: Mapping, config) -> bool:
+  return final is not None and detector.predict_success(
+      final.criterion, identity.criterion,
+      min_gain=config.eval.detector_criterion_gain)
+
+
 def _seed_row(seed, adversarial: Optional[Mapping], refined: Optional[Mapping],
               book: Optional[_Book], i: int, config, spaces: Spaces,
               identity: Mapping) -> Dict[str, Any]:
@@ -663,7 +732,9 @@ def _seed_row(seed, adversarial: Optional[Mapping], refined: Optional[Mapping],
       "rollbacks": int(book.rollbacks[i]) if book else 0,
       "takeoff_step": book.takeoff_step[i] if book else None,
       "stopped": book.stopped[i] if book else None,
-      "epochs": len(book.history[i]) if book else None,
+      # Epochs that ended with the seed alive, and criterion checks in all.
+      "epochs": len(book.epoch_criteria[i]) if book else None,
+      "checks": len(book.history[i]) if book else None,
       "mutual_fraction": signals.get("mutual_fraction"),
       "dictionary_overlap": signals.get("dictionary_overlap"),
       "criterion_gain": (None if criterion is None
@@ -718,17 +789,42 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
     begins, book = adversarial_training(
         spaces, config, seeds, run=run, console=console, task=task,
         base_criterion=identity.criterion)
-  finals: List[Optional[Mapping]] = []
-  refined_cache: Dict[int, Mapping] = {}
-  for seed, b in zip(seeds, begins):
-    if b is None:
-      finals.append(None)
-    elif id(b) in refined_cache:  # A deterministic start, refined once.
-      finals.append(refined_cache[id(b)])
-    else:
-      finals.append(refine_mapping(spaces, b, config, log=log,
-                                   console=console, seed=seed))
-      refined_cache[id(b)] = finals[-1]
+  # Every seed's start refined in one call; a deterministic start (the same
+  # Mapping object for every seed) is refined once.
+  unique = list({id(b): b for b in begins if b is not None}.values())
+  first_seed = {id(b): s for s, b in reversed(list(zip(seeds, begins)))
+                if b is not None}
+  refined = dict(zip(
+      (id(b) for b in unique),
+      refine_mappings(spaces, unique, config, log=log, console=console,
+                      seeds=[first_seed[id(b)] for b in unique])))
+  finals: List[Optional[Mapping]] = [
+      None if b is None else refined[id(b)] for b in begins]
+  # Where each seed's bookkeeping is: (book, index in it).
+  books = [(book, i) for i in range(len(seeds))]
+  if config.get("restarts") and config.method not in START_METHODS and not any(
+      _predicted(f, identity, config) for f in finals):
+    more = [seeds[-1] + 1 + i for i in range(config.restarts)]
+    console.log(f"every seed is predicted to have failed (refined criterion "
+                f"less than {config.eval.detector_criterion_gain:g} above the "
+                f"identity's); restarts: training seeds {more}")
+    log({"phase": "restart", "seeds": more})
+    again = config.copy_and_resolve_references()
+    with again.unlocked():
+      again.n_seeds = len(more)
+      again.train.map_lr_scales = ()
+    begins_more, book_more = adversarial_training(
+        spaces, again, more, run=run, console=console, task=task,
+        base_criterion=identity.criterion, checkpoints=False)
+    alive = [b for b in begins_more if b is not None]
+    refined_more = iter(refine_mappings(
+        spaces, alive, config, log=log, console=console,
+        seeds=[s for s, b in zip(more, begins_more) if b is not None]))
+    finals += [None if b is None else next(refined_more)
+               for b in begins_more]
+    begins += begins_more
+    books += [(book_more, i) for i in range(len(more))]
+    seeds = seeds + more
   chosen = select_seed(finals)
   head, head_start = finals[chosen], begins[chosen]
 
@@ -770,8 +866,9 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
       "resumed": run.resumed,
       **provenance.describe(),
       "identity_criterion": identity.criterion,
-      "seeds": [_seed_row(s, b, f, book, i, config, spaces, identity)
-                for i, (s, b, f) in enumerate(zip(seeds, begins, finals))],
+      "restarted_seeds": seeds[config.n_seeds:],
+      "seeds": [_seed_row(s, b, f, bk, i, config, spaces, identity)
+                for s, b, f, (bk, i) in zip(seeds, begins, finals, books)],
   }
   run.write_json("summary.json", summary)
   run.write_text("report.md", report.markdown_report(

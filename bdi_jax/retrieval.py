@@ -225,12 +225,15 @@ def _pad_bias(n: int, padded: int, dtype) -> jax.Array:
   return jnp.where(jnp.arange(padded) < n, 0.0, -jnp.inf).astype(dtype)
 
 
+@functools.partial(jax.jit, static_argnames=("k", "batch_size"))
 def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
                    batch_size: int):
   """Both r-vectors from one pass over the ``[n_src, n_tgt]`` similarities.
 
   Each similarity block is computed once and reduced along both axes, so the
-  matrix products (the bulk of the time) are not done twice.
+  matrix products (the bulk of the time) are not done twice. The blocks are a
+  ``lax.scan``, so this also runs inside ``jit`` / ``lax.map`` over seeds
+  (bdi_jax/batched.py) without unrolling one copy per block.
   """
   n_src, d = mapped_src.shape
   n_tgt = tgt.shape[0]
@@ -248,19 +251,19 @@ def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
   n_blocks = -(-n_src // batch_size)
   batch_size = -(-n_src // n_blocks)
   padded_src = n_blocks * batch_size
-  src = jnp.pad(mapped_src, [(0, padded_src - n_src), (0, 0)])
-  src_bias = _pad_bias(n_src, padded_src, dtype)
+  src = jnp.pad(mapped_src, [(0, padded_src - n_src), (0, 0)]).reshape(
+      n_blocks, batch_size, d)
+  src_bias = _pad_bias(n_src, padded_src, dtype).reshape(n_blocks, batch_size)
+
+  def block(col_topk, xs):
+    blk, bias = xs
+    row_topk, col_topk = _csls_pair_block(blk, bias, tgt_tiles, tgt_bias,
+                                          col_topk, k=k)
+    return col_topk, jnp.mean(row_topk, axis=-1)
+
   col_topk = jnp.full((n_tiles, k, tile), -jnp.inf, dtype)
-  r_src = []
-  for i in range(n_blocks):
-    # dynamic_slice: one compiled slice for every block (a static slice would
-    # compile once per offset).
-    row_topk, col_topk = _csls_pair_block(
-        jax.lax.dynamic_slice_in_dim(src, i * batch_size, batch_size),
-        jax.lax.dynamic_slice_in_dim(src_bias, i * batch_size, batch_size),
-        tgt_tiles, tgt_bias, col_topk, k=k)
-    r_src.append(jnp.mean(row_topk, axis=-1))
-  r_src = jnp.concatenate(r_src)[:n_src]
+  col_topk, r_src = jax.lax.scan(block, col_topk, (src, src_bias))
+  r_src = r_src.reshape(padded_src)[:n_src]
   r_tgt = jnp.mean(col_topk, axis=1).reshape(padded_tgt)[:n_tgt]
   return r_src, r_tgt
 
@@ -274,27 +277,25 @@ def _resolve_batch(batch_size: Optional[int], n_queries: int, n_keys: int,
   return int(min(batch_size, max(n_queries, 1)))
 
 
+@functools.partial(jax.jit, static_argnames=("chunk_fn", "k", "batch_size"))
 def _map_chunks(chunk_fn: Callable, row_args, const_args, k: int,
                 batch_size: int):
   """Applies ``chunk_fn(*row_chunks, *const_args, k=k)`` over query chunks.
 
   ``row_args`` are arrays whose leading axis is the query axis; they are padded
-  to a multiple of ``batch_size`` so every call sees the same shape. Outputs
-  (a pytree of arrays with a leading query axis) are concatenated and trimmed.
+  to a multiple of ``batch_size`` and the chunks run as one ``lax.map``, so
+  every call sees the same shape and the whole loop also runs inside ``jit``.
+  Outputs (a pytree of arrays with a leading query axis) are concatenated and
+  trimmed.
   """
   n = row_args[0].shape[0]
   n_chunks = -(-n // batch_size)
   pad = n_chunks * batch_size - n
-  if pad:
-    row_args = [jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1))
-                for a in row_args]
-  outs = []
-  for i in range(n_chunks):
-    chunk = [jax.lax.dynamic_slice_in_dim(a, i * batch_size, batch_size)
-             for a in row_args]
-    outs.append(chunk_fn(*chunk, *const_args, k=k))
-  out = jax.tree.map(lambda *xs: jnp.concatenate(xs, axis=0)[:n], *outs)
-  return out
+  chunks = [jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)).reshape(
+      (n_chunks, batch_size) + a.shape[1:]) for a in row_args]
+  out = jax.lax.map(lambda c: chunk_fn(*c, *const_args, k=k), chunks)
+  return jax.tree.map(
+      lambda x: x.reshape((n_chunks * batch_size,) + x.shape[2:])[:n], out)
 
 
 def knn(queries: jax.Array, keys: jax.Array, k: int, *,
@@ -317,7 +318,7 @@ def knn(queries: jax.Array, keys: jax.Array, k: int, *,
                      jnp.zeros((0, k), jnp.int32))
   b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
                      keys.shape[1], keys.dtype.itemsize)
-  scores, indices = _map_chunks(_knn_chunk, [queries], [keys], k, b)
+  scores, indices = _map_chunks(_knn_chunk, (queries,), (keys,), k, b)
   return Neighbors(scores, indices)
 
 
@@ -339,7 +340,7 @@ def mean_topk_similarity(queries: jax.Array, keys: jax.Array, k: int, *,
     return jnp.zeros((0,), queries.dtype)
   b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
                      keys.shape[1], keys.dtype.itemsize)
-  return _map_chunks(_mean_topk_chunk, [queries], [keys], k, b)
+  return _map_chunks(_mean_topk_chunk, (queries,), (keys,), k, b)
 
 
 def csls_context(mapped_src: jax.Array, tgt: jax.Array, k: int = 10, *,
@@ -392,8 +393,8 @@ def csls_knn(queries: jax.Array, keys: jax.Array, r_queries: jax.Array,
                      jnp.zeros((0, k), jnp.int32))
   b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
                      keys.shape[1], keys.dtype.itemsize)
-  scores, indices = _map_chunks(_csls_chunk, [queries, r_queries],
-                                [keys, r_keys], k, b)
+  scores, indices = _map_chunks(_csls_chunk, (queries, r_queries),
+                                (keys, r_keys), k, b)
   return Neighbors(scores, indices)
 
 

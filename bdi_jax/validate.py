@@ -362,6 +362,7 @@ def check_config(config) -> None:
       starts.STARTS[c.config.method], "needs_train_dict", False))
   c.check("seed", (_is_int, "must be an integer"))
   c.check("n_seeds", _int_at_least(1))
+  c.check("restarts", _int_at_least(0), optional=True)
   c.check("progress", _BOOL)
   _check_data(c, needs_train_dict)
   if kind != "start":  # A computed start has no adversarial phase.

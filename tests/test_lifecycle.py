@@ -171,6 +171,58 @@ def test_early_stop_ends_the_adversarial_phase(tmp_path):
   assert [l["phase"] for l in lines if l["phase"] == "stop"] == ["stop"]
 
 
+def test_checks_within_epochs_stop_a_seed_mid_epoch(tmp_path):
+  # One long epoch checked every 2 chunks: the seed takes off and stops
+  # within it, long before its end. (On this task a misaligned map already
+  # scores ~0.2 above the identity, an aligned one ~0.3: the margin says so.)
+  config = small_synthetic_config("gan", n_seeds=1)
+  config.eval.takeoff_margin = 0.28
+  config.train.epoch_size = config.train.epoch_size * 12
+  config.train.chunk_steps = 125
+  config.train.n_epochs = 1
+  config.train.check_every = 2
+  config.train.stop_patience = 2
+  config.train.stop_margin = 0.01
+  config.refine.n_rounds = 1
+  summary = pipeline.train_and_evaluate(config, tmp_path / "run")
+  row = summary["seeds"][0]
+  lines = [json.loads(l) for l in
+           (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  chunks = [l["step"] for l in lines if l["phase"] == "chunk"]
+  checks = [l["step"] for l in lines if l["phase"] == "check"]
+  per_epoch = (config.train.epoch_size // config.train.batch_size)
+  assert row["stopped"] and "checks after take-off" in row["stopped"]
+  assert checks == chunks[1::2][:len(checks)]  # Every second chunk.
+  assert row["checks"] == len(checks) and row["epochs"] == 0
+  assert max(chunks) < per_epoch  # Stopped before the epoch's end.
+  assert row["takeoff_step"] in checks
+  assert summary["refined"]["csls"]["p@1"] > 0.95
+
+
+@pytest.mark.parametrize("gain,restarted", [(1.0, True), (0.0, False)])
+def test_restarts_train_more_seeds_only_when_all_are_predicted_to_fail(
+    tmp_path, gain, restarted):
+  # The detector's threshold decides the prediction: a criterion 1.0 above the
+  # identity's (~0.68 here) is out of reach, so every seed "fails"; 0.0 is met
+  # by any refined map (refinement only keeps rounds that raise it).
+  config = small_synthetic_config("gan", n_seeds=1)
+  config.train.n_epochs = 1
+  config.refine.n_rounds = 1
+  config.eval.detector_criterion_gain = gain
+  config.restarts = 2
+  summary = pipeline.train_and_evaluate(config, tmp_path / "run")
+  seeds = [r["seed"] for r in summary["seeds"]]
+  assert seeds == ([0, 1, 2] if restarted else [0])
+  assert summary["restarted_seeds"] == seeds[1:]
+  assert summary["selected_seed"] in seeds
+  for s in seeds:
+    assert (tmp_path / "run" / f"W-seed{s}.npy").exists()
+  if restarted:  # The restarted seeds are trained, not copies of seed 0.
+    rows = summary["seeds"]
+    assert rows[1]["adversarial_criterion"] != rows[0]["adversarial_criterion"]
+    assert all(r["predicted_success"] is False for r in rows)
+
+
 def test_report_shows_precision_by_frequency_band(broken_first_seed):
   workdir, summary = broken_first_seed
   text = (workdir / "report.md").read_text()

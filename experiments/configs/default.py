@@ -15,6 +15,10 @@ def get_config() -> ml_collections.ConfigDict:
   config.method = "gan"
   config.seed = 0  # Seed of the first run; seed + i for the others.
   config.n_seeds = 1  # Independent runs trained at once (vmapped).
+  # When the failure detector (bdi_jax/detector.py) predicts that every seed
+  # failed, train this many more seeds (the next seed numbers, at once)
+  # before giving up; the best of all is selected as usual. 0 = never.
+  config.restarts = 0
   config.progress = True  # Progress bars and per-epoch lines on stderr.
 
   data = config.data = ml_collections.ConfigDict()
