@@ -7,7 +7,8 @@ program, and shards that axis over the local devices when it divides evenly.
 """
 
 import functools
-from typing import List, Optional
+import json
+from typing import Callable, Dict, List, Optional
 
 import jax
 import jax.numpy as jnp
@@ -71,17 +72,47 @@ def _bind(config, dim: int):
   return init_one, step_fn
 
 
+# Fields of config.train that only the host-side loop reads (schedule, early
+# stop, bookkeeping): two configs that differ in these alone compile to the
+# same chunk. Learning rates are among them because they live in the
+# optimiser state (train.OPTIMIZERS), not in the compiled code.
+_HOST_ONLY_TRAIN_FIELDS = frozenset({
+    "n_epochs", "epoch_size", "lr_decay", "min_lr", "lr_shrink",
+    "lr_shrink_patience", "map_lr", "dis_lr", "init_start", "map_lr_scales",
+    "max_rollbacks", "stop_patience", "stop_margin", "takeoff_budget",
+    "check_every", "chunk_steps"})
+
+# Compiled chunks by (step settings, dim, n_steps): a study that runs several
+# configs or seed ranges of the same shapes in one process compiles each once.
+_CHUNKS: Dict[str, Callable] = {}
+
+
+def _chunk_key(config, dim: int, n_steps: int) -> str:
+  train = {k: v for k, v in config.train.to_dict().items()
+           if k not in _HOST_ONLY_TRAIN_FIELDS}
+  return json.dumps({"method": config.method,
+                     "model": config.model.to_dict(),
+                     "objective": config.objective.to_dict(),
+                     "train": train, "dim": int(dim),
+                     "n_steps": int(n_steps)}, sort_keys=True, default=str)
+
+
 def build_chunk(config, dim: int, n_steps: int):
   """A jitted ``chunk_fn(state, keys, data)`` of exactly ``n_steps`` iterations
   over a leading seed axis (e.g. an epoch's last, shorter chunk).
 
+  The same step settings, dimension and length give the same function object
+  (cached), so its compilations are reused across runs in one process.
   The input state is not donated: the caller keeps it to roll a diverged seed
   back to it (one extra copy of the state, small next to the embeddings).
   """
-  _, step_fn = _bind(config, dim)
-  chunk_one = functools.partial(train_lib.train_chunk, n_steps=int(n_steps),
-                                step_fn=step_fn)
-  return jax.jit(_over_seeds(chunk_one, in_axes=(0, 0, None)))
+  key = _chunk_key(config, dim, n_steps)
+  if key not in _CHUNKS:
+    _, step_fn = _bind(config, dim)
+    chunk_one = functools.partial(train_lib.train_chunk,
+                                  n_steps=int(n_steps), step_fn=step_fn)
+    _CHUNKS[key] = jax.jit(_over_seeds(chunk_one, in_axes=(0, 0, None)))
+  return _CHUNKS[key]
 
 
 def build_trainer(config, dim: int, n_src: Optional[int] = None):

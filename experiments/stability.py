@@ -494,6 +494,7 @@ def main(argv):
       "date": datetime.date.today().isoformat(),
       "device": device_description(),
   }
+  cli.enable_compilation_cache()
   report.update(run_study(*planned, overwrite=FLAGS.overwrite))
   workdir.mkdir(parents=True, exist_ok=True)
   write_outputs(report, workdir)

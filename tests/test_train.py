@@ -190,6 +190,38 @@ def test_the_trainer_builds_the_critic_with_hidden_dropout():
                                                    jax.tree.leaves(b)))
 
 
+def test_compiled_chunks_are_shared_by_configs_that_differ_on_the_host_only():
+  def config(**train_fields):
+    c = registry.get_config("wgangp_synthetic")
+    c.model.hidden = 6
+    c.train.batch_size, c.train.dis_steps, c.train.chunk_steps = 8, 1, 3
+    c.train.update(train_fields)
+    return c
+
+  a = config()
+  b = config(dis_lr=2e-3, map_lr=0.05, n_epochs=2, stop_patience=3)
+  assert trainer.build_chunk(a, DIM, 3) is trainer.build_chunk(b, DIM, 3)
+  assert trainer.build_chunk(a, DIM, 3) is not trainer.build_chunk(a, DIM, 2)
+  assert trainer.build_chunk(config(batch_size=4), DIM, 3) is not (
+      trainer.build_chunk(a, DIM, 3))
+  # The shared function trains b with b's learning rates: the same state as
+  # a chunk compiled for b alone (the lr lives in the optimiser state).
+  rng = np.random.default_rng(0)
+  data = train.EmbeddingData(
+      *(jnp.asarray(rng.standard_normal((n, DIM)), jnp.float32)
+        for n in (13, 17)))
+  init_b, _, _ = trainer.build_trainer(b, DIM)
+  state, keys = trainer.init_seeds(init_b, [0])
+  shared, _ = trainer.build_chunk(a, DIM, 3)(state, keys, data)
+  trainer._CHUNKS.clear()  # pylint: disable=protected-access
+  own, _ = trainer.build_chunk(b, DIM, 3)(state, keys, data)
+  _assert_states_close(shared, own, atol=1e-6)
+  moved, _ = trainer.build_chunk(config(), DIM, 3)(
+      trainer.init_seeds(trainer.build_trainer(a, DIM)[0], [0])[0], keys,
+      data)
+  assert not np.allclose(moved.mapping, own.mapping)  # The lr matters.
+
+
 def test_step_is_pure_and_moves_both_players():
   data, step, init = _setup()
   state = init(jax.random.key(0))
