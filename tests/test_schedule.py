@@ -84,3 +84,15 @@ def test_stop_rule_on_scripted_sequences():
                                                              None)
   # Off by default.
   assert schedule.stop_reason(schedule.StopRule(), seq, 2) is None
+
+
+def test_take_off_budget_counts_epochs_not_checks():
+  # Several checks per epoch: patience counts checks, the budget epochs.
+  rule = schedule.StopRule(patience=2, margin=0.01, takeoff_budget=2)
+  flat = [0.4, 0.41, 0.40, 0.42, 0.41, 0.40]  # 6 checks, never took off.
+  assert schedule.stop_reason(rule, flat, None, epochs_done=1) is None
+  assert "within 2 epochs" in schedule.stop_reason(rule, flat, None,
+                                                   epochs_done=2)
+  seq = [0.4, 0.7, 0.72, 0.715, 0.719]  # Took off at check 1, best at 2.
+  assert schedule.stop_reason(rule, seq[:4], 1, epochs_done=0) is None
+  assert "2 checks" in schedule.stop_reason(rule, seq, 1, epochs_done=0)
