@@ -104,10 +104,15 @@ def test_context_blocks_are_those_of_csls_context(monkeypatch):
                                              jnp.float32))
   tgt = retrieval.normalize_rows(jnp.asarray(rng.standard_normal((29, 5)),
                                              jnp.float32))
+  # The blocks are a lax.scan inside a jitted function: its body is traced
+  # once (the tile size is read then, so no earlier trace may be reused).
+  retrieval._fused_r_terms.clear_cache()  # pylint: disable=protected-access
   retrieval.csls_context(src, tgt, k=3, batch_size=10)
+  retrieval._fused_r_terms.clear_cache()  # pylint: disable=protected-access
   blocks = matmuls.context_blocks(37, 29, 5, batch_size=10)
-  assert seen == [((blocks.batch, 5), (blocks.n_tiles, blocks.tile, 5))
-                  ] * blocks.n_blocks
+  assert seen == [((blocks.batch, 5), (blocks.n_tiles, blocks.tile, 5))]
+  assert blocks.n_blocks * blocks.batch >= 37 > (blocks.n_blocks - 1) * (
+      blocks.batch)
   assert blocks.n_tiles > 1 and blocks.n_tiles * blocks.tile > 29
   # Every entry of the similarity matrix is computed once (padding is 0).
   np.testing.assert_allclose(float(matmuls.context_matmuls(src, tgt, blocks)),
