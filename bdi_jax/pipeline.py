@@ -277,6 +277,11 @@ class _Book:
   timed_samples: float = 0.0  # Samples in chunks that did not compile.
   timed_seconds: float = 0.0
 
+  def rate(self) -> float:
+    """Samples/s over the chunks that did not compile (NaN before any)."""
+    return (self.timed_samples / self.timed_seconds
+            if self.timed_seconds > 0 else float("nan"))
+
   def alive(self) -> np.ndarray:
     """Seeds still training: neither failed nor stopped."""
     return np.asarray([f is None and s is None
@@ -613,8 +618,7 @@ def _check(spaces, config, state, book: _Book, best, seeds, base_criterion,
            "precision": scored.precision})
     else:
       count = max(1, book.counts[i])
-      rate = (book.timed_samples / book.timed_seconds
-              if book.timed_seconds > 0 else float("nan"))
+      rate = book.rate()
       log({"phase": "adversarial", "epoch": epoch + 1, "seed": seed,
            "step": int(steps[i]), "criterion": scored.criterion,
            "precision": scored.precision, "map_lr": float(book.map_lr[i]),
@@ -658,8 +662,7 @@ def _end_epoch(spaces, config, state, book: _Book, best, seeds,
   texts = [f"{c:.4f}" if alive[i] else
            ("failed" if book.failed[i] else "stopped")
            for i, c in enumerate(criteria)]
-  rate = (book.timed_samples / book.timed_seconds
-          if book.timed_seconds > 0 else float("nan"))
+  rate = book.rate()
   policy = schedule.LRPolicy.from_config(t)
   new_lr, new_drops = schedule.next_learning_rate(
       policy, book.map_lr, book.drops, np.nan_to_num(criteria, nan=-np.inf),

@@ -20,6 +20,11 @@ def _strict_json(text):
   return json.loads(text, parse_constant=refuse)
 
 
+def _metrics_lines(workdir):
+  return [json.loads(l) for l in
+          (workdir / "metrics.jsonl").read_text().splitlines()]
+
+
 def _tree_bytes(path):
   return {p.relative_to(path).as_posix(): p.read_bytes()
           for p in sorted(path.rglob("*")) if p.is_file()}
@@ -145,8 +150,7 @@ def test_an_epoch_runs_exactly_epoch_size_samples(tmp_path):
   config.train.n_epochs = 2
   config.refine.n_rounds = 1
   pipeline.train_and_evaluate(config, tmp_path / "run")
-  lines = [json.loads(l) for l in
-           (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  lines = _metrics_lines(tmp_path / "run")
   steps = [l["step"] for l in lines if l["phase"] == "chunk"]
   assert steps == [50, 100, 130, 180, 230, 260]
   epochs = [l["step"] for l in lines if l["phase"] == "adversarial"]
@@ -165,8 +169,7 @@ def test_early_stop_ends_the_adversarial_phase(tmp_path):
   assert row["stopped"] and "after take-off" in row["stopped"]
   assert row["epochs"] < 12
   assert summary["refined"]["csls"]["p@1"] > 0.95
-  lines = [json.loads(l) for l in
-           (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  lines = _metrics_lines(tmp_path / "run")
   assert sum(l["phase"] == "adversarial" for l in lines) == row["epochs"]
   assert [l["phase"] for l in lines if l["phase"] == "stop"] == ["stop"]
 
@@ -186,8 +189,7 @@ def test_checks_within_epochs_stop_a_seed_mid_epoch(tmp_path):
   config.refine.n_rounds = 1
   summary = pipeline.train_and_evaluate(config, tmp_path / "run")
   row = summary["seeds"][0]
-  lines = [json.loads(l) for l in
-           (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+  lines = _metrics_lines(tmp_path / "run")
   chunks = [l["step"] for l in lines if l["phase"] == "chunk"]
   checks = [l["step"] for l in lines if l["phase"] == "check"]
   per_epoch = (config.train.epoch_size // config.train.batch_size)
