@@ -571,7 +571,7 @@ def _chunk_caption(metrics, book: _Book) -> str:
   keys = [k for k in ("dis_loss", "w_estimate", "gen_loss") if k in metrics]
   parts = [f"{k} {float(np.mean(metrics[k])):.4g}" for k in keys[:2]]
   if book.timed_seconds > 0:
-    parts.append(f"{book.timed_samples / book.timed_seconds:,.0f} samples/s")
+    parts.append(f"{book.rate():,.0f} samples/s")
   return " ".join(parts)
 
 
