@@ -42,7 +42,8 @@ import numpy as np
 from bdi_jax import retrieval
 
 __all__ = ["Product", "adversarial_products", "adversarial_flops",
-           "adversarial_matmul_iteration", "measure_adversarial_matmuls",
+           "adversarial_matmul_iteration", "adversarial_update_iteration",
+           "measure_adversarial_matmuls",
            "ContextBlocks", "context_blocks", "context_matmuls",
            "measure_context_matmuls", "flops", "time_calls"]
 
@@ -138,7 +139,35 @@ def adversarial_matmul_iteration(s: jax.Array, arrays) -> jax.Array:
   Returns:
     The next ``s``.
   """
-  w, weights = arrays["w"], arrays["weights"]
+  return _iteration(s, arrays["weights"], arrays, update=False)[0]
+
+
+def adversarial_update_iteration(carry, arrays):
+  """The same products, plus the parameter-sized work a real critic step does.
+
+  Each critic step's weight gradients ``h.T @ g`` now update the carried
+  critic weights by SGD (``w - lr * g``: read the weight and its gradient,
+  write the weight) and enter a squared-norm sum (the step's
+  ``critic_grad_norm``), and the next critic step's products use the updated
+  weights. The products are exactly those of
+  :func:`adversarial_matmul_iteration`; what this adds is element-wise work
+  over every critic parameter, ``dis_steps`` times an iteration, which does
+  not shrink with the batch. ``step rate / this rate`` is what remains of the
+  step's cost once the products and the parameter updates are paid.
+
+  Args:
+    carry: ``(s [], weights)``.
+    arrays: as for :func:`adversarial_matmul_iteration`.
+
+  Returns:
+    The next ``(s, weights)``.
+  """
+  s, weights = carry
+  return _iteration(s, weights, arrays, update=True)
+
+
+def _iteration(s, weights, arrays, *, update: bool):
+  w = arrays["w"]
   sums = []
   for step in range(arrays["src"].shape[0]):  # Unrolled: cost_analysis counts it.
     fake = (arrays["src"][step] + s) @ w.T + s
@@ -146,10 +175,15 @@ def adversarial_matmul_iteration(s: jax.Array, arrays) -> jax.Array:
     for wl in weights:
       h.append(h[-1] @ wl + s)
     g = h[-1]  # d loss / d logit, standing in for the loss's gradient.
+    grads = [None] * len(weights)
     for i in reversed(range(len(weights))):
-      sums.append(jnp.sum(h[i].T @ g))
+      grads[i] = h[i].T @ g
+      sums.append(jnp.sum(grads[i]))
       if i > 0:
         g = g @ weights[i].T + s
+    if update:
+      sums.append(sum(jnp.sum(gl * gl) for gl in grads))
+      weights = [wl - 1e-6 * gl for wl, gl in zip(weights, grads)]
   x = arrays["map_src"] + s
   h = x @ w.T + s
   for wl in weights:
@@ -161,7 +195,8 @@ def adversarial_matmul_iteration(s: jax.Array, arrays) -> jax.Array:
   w_new = w - 1e-3 * grad_w  # An SGD step, so the next product is not hoisted.
   w_orth = (w_new @ w_new.T + s) @ w_new
   sums.append(jnp.sum(w_orth))
-  return 1e-3 * jnp.tanh(sum(sums))  # Bounded: s stays small and finite.
+  # Bounded: s stays small and finite.
+  return 1e-3 * jnp.tanh(sum(sums)), weights
 
 
 def time_calls(call: Callable[[], object], *, min_calls: int,
@@ -183,10 +218,15 @@ def measure_adversarial_matmuls(*, batch: int, dim: int, hidden: int,
                                 n_layers: int, dis_steps: int,
                                 chunk_steps: int, min_chunks: int = 3,
                                 min_seconds: float = 10.0,
-                                max_chunks: int = 100) -> Dict[str, object]:
+                                max_chunks: int = 100,
+                                with_updates: bool = False) -> Dict[str, object]:
   """Times a ``lax.scan`` of ``chunk_steps`` matmul-only iterations.
 
   Timed like the real chunk (warm-up call, then chunk by chunk, median).
+  With ``with_updates`` the iterations are
+  :func:`adversarial_update_iteration` (products + the critic's parameter
+  updates) and the keys start with ``matmul_update_`` instead of
+  ``matmul_only_``.
 
   Returns:
     ``matmul_only_chunk_seconds``, ``matmul_only_warmup_seconds``,
@@ -194,34 +234,41 @@ def measure_adversarial_matmuls(*, batch: int, dim: int, hidden: int,
     FLOPs / median chunk time).
   """
   arrays = _adversarial_arrays(batch, dim, hidden, n_layers, dis_steps)
+  weights = arrays["weights"]
+  if with_updates:
+    body = adversarial_update_iteration
+    carry0 = (jnp.zeros((), jnp.float32), weights)
+  else:
+    body = adversarial_matmul_iteration
+    carry0 = jnp.zeros((), jnp.float32)
 
   @jax.jit
-  def chunk(s, arrays):
-    return jax.lax.scan(
-        lambda c, _: (adversarial_matmul_iteration(c, arrays), None), s, None,
-        length=chunk_steps)[0]
+  def chunk(carry, arrays):
+    return jax.lax.scan(lambda c, _: (body(c, arrays), None), carry, None,
+                        length=chunk_steps)[0]
 
-  s = jnp.zeros((), jnp.float32)
   tic = time.perf_counter()
-  s = jax.block_until_ready(chunk(s, arrays))
+  carry = jax.block_until_ready(chunk(carry0, arrays))
   warmup_s = time.perf_counter() - tic
-  state = {"s": s}
+  state = {"carry": carry}
 
   def call():
-    state["s"] = chunk(state["s"], arrays)
-    return state["s"]
+    state["carry"] = chunk(state["carry"], arrays)
+    return state["carry"]
 
   seconds = time_calls(call, min_calls=min_chunks, min_seconds=min_seconds,
                        max_calls=max_chunks)
   median = float(np.median(seconds))
   per_iteration = adversarial_flops(batch=batch, dim=dim, hidden=hidden,
                                     n_layers=n_layers, dis_steps=dis_steps)
+  s = state["carry"][0] if with_updates else state["carry"]
+  prefix = "matmul_update" if with_updates else "matmul_only"
   return {
-      "matmul_only_chunk_seconds": seconds,
-      "matmul_only_warmup_seconds": warmup_s,
-      "matmul_only_iterations_per_s": chunk_steps / median,
-      "matmul_only_gflops": per_iteration * chunk_steps / median / 1e9,
-      "matmul_only_finite": bool(np.isfinite(float(state["s"]))),
+      f"{prefix}_chunk_seconds": seconds,
+      f"{prefix}_warmup_seconds": warmup_s,
+      f"{prefix}_iterations_per_s": chunk_steps / median,
+      f"{prefix}_gflops": per_iteration * chunk_steps / median / 1e9,
+      f"{prefix}_finite": bool(np.isfinite(float(s))),
   }
 
 

@@ -198,6 +198,14 @@ def _matmul_only(args, r: Dict[str, Any]) -> Dict[str, Any]:
       chunk_steps=r["chunk_steps"], min_chunks=args.min_chunks,
       min_seconds=args.min_seconds)
   m["efficiency"] = r["step_gflops"] / m["matmul_only_gflops"]
+  # The same products plus the critic's parameter updates: what the step
+  # cannot avoid at any batch (benchmarks/matmuls.py).
+  m.update(matmuls.measure_adversarial_matmuls(
+      batch=r["batch"], dim=r["dim"], hidden=r["hidden"],
+      n_layers=r["n_layers"], dis_steps=r["dis_steps"],
+      chunk_steps=r["chunk_steps"], min_chunks=args.min_chunks,
+      min_seconds=args.min_seconds, with_updates=True))
+  m["efficiency_vs_updates"] = r["step_gflops"] / m["matmul_update_gflops"]
   return m
 
 
@@ -217,19 +225,23 @@ def section_adversarial(args, keep=None) -> List[Dict[str, Any]]:
   print(_table(
       ["batch", "seeds", "iterations/s", "samples/s", "MUSE ref. samples/s*",
        "vs ref.", "step GFLOP/s", "matmul-only GFLOP/s", "efficiency",
+       "matmul+update GFLOP/s", "step / (matmul+update)",
        "timed iterations", "warm-up s"],
       [[r["batch"], r["seeds"], r["iterations_per_s"], r["samples_per_s"],
         r["reference_muse_samples_per_s"],
         (r["samples_per_s"] / r["reference_muse_samples_per_s"]
          if r["reference_muse_samples_per_s"] else None),
         r["step_gflops"], r["matmul_only_gflops"], r["efficiency"],
+        r["matmul_update_gflops"], r["efficiency_vs_updates"],
         r["chunk_steps"] * r["timed_chunks"], r["warmup_seconds"]]
        for r in rows]))
   print("\n*Reference: MUSE (PyTorch) on a 2-core CPU, quoted, not measured "
         "here; a sample is one source + one target row (2 x batch per "
         "iteration). GFLOP/s count the iteration's dense products "
         "analytically (benchmarks/matmuls.py); efficiency = step GFLOP/s / "
-        "matmul-only GFLOP/s.")
+        "matmul-only GFLOP/s; matmul+update adds the critic's SGD updates "
+        "and gradient norm (element-wise over every parameter, 5x an "
+        "iteration), the work that does not shrink with the batch.")
   return rows
 
 

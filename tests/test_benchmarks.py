@@ -47,10 +47,15 @@ def _dot_shapes(jaxpr):
 @pytest.mark.parametrize("shape", [_shape(5, 7, 11, 2, 3),
                                    _shape(17, 9, 29, 1, 2),
                                    _shape(3, 13, 6, 3, 1)])
-def test_matmul_iteration_does_exactly_the_counted_products(shape):
+@pytest.mark.parametrize("updates", [False, True])
+def test_matmul_iteration_does_exactly_the_counted_products(shape, updates):
   arrays = matmuls._adversarial_arrays(**shape)  # pylint: disable=protected-access
-  jaxpr = jax.make_jaxpr(matmuls.adversarial_matmul_iteration)(
-      jnp.zeros(()), arrays).jaxpr
+  if updates:  # The same products; the updates are element-wise only.
+    jaxpr = jax.make_jaxpr(matmuls.adversarial_update_iteration)(
+        (jnp.zeros(()), arrays["weights"]), arrays).jaxpr
+  else:
+    jaxpr = jax.make_jaxpr(matmuls.adversarial_matmul_iteration)(
+        jnp.zeros(()), arrays).jaxpr
   counted = [(p.m, p.n, p.k) for p in matmuls.adversarial_products(**shape)]
   assert collections.Counter(_dot_shapes(jaxpr)) == collections.Counter(
       counted)
@@ -81,11 +86,39 @@ def test_matmul_iteration_survives_compilation():
   assert analytic <= compiled <= 1.05 * analytic
 
 
+def test_update_iteration_applies_sgd_to_each_critic_weight():
+  # One critic step, against numpy: each weight moves by -1e-6 times its
+  # gradient h_i.T @ g, with g back-propagated through the chain.
+  shape = _shape(5, 4, 6, 2, 1)
+  arrays = matmuls._adversarial_arrays(**shape)  # pylint: disable=protected-access
+  s = 0.1
+  _, new = matmuls.adversarial_update_iteration(
+      (jnp.asarray(s, jnp.float32), arrays["weights"]), arrays)
+  w = np.asarray(arrays["w"], np.float64)
+  ws = [np.asarray(wl, np.float64) for wl in arrays["weights"]]
+  fake = (np.asarray(arrays["src"][0]) + s) @ w.T + s
+  h = [np.concatenate([np.asarray(arrays["tgt"][0]) + s, fake])]
+  for wl in ws:
+    h.append(h[-1] @ wl + s)
+  g, expected = h[-1], [None] * len(ws)
+  for i in reversed(range(len(ws))):
+    expected[i] = ws[i] - 1e-6 * (h[i].T @ g)
+    g = g @ ws[i].T + s
+  for got, want, old in zip(new, expected, ws):
+    np.testing.assert_allclose(np.asarray(got), want, rtol=0, atol=1e-7)
+    assert np.max(np.abs(np.asarray(got) - old)) > 1e-6  # It did move.
+
+
 def test_matmul_only_chunk_runs():
   r = matmuls.measure_adversarial_matmuls(
       **_shape(4, 6, 8, 2, 2), chunk_steps=3, min_chunks=2, min_seconds=0.0)
   assert len(r["matmul_only_chunk_seconds"]) == 2
   assert r["matmul_only_gflops"] > 0 and r["matmul_only_finite"]
+  r = matmuls.measure_adversarial_matmuls(
+      **_shape(4, 6, 8, 2, 2), chunk_steps=3, min_chunks=2, min_seconds=0.0,
+      with_updates=True)
+  assert len(r["matmul_update_chunk_seconds"]) == 2
+  assert r["matmul_update_gflops"] > 0 and r["matmul_update_finite"]
 
 
 def test_context_blocks_are_those_of_csls_context(monkeypatch):
