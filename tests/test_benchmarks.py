@@ -223,3 +223,23 @@ def test_end_to_end_rows(tmp_path, capsys):
   assert row["n_seeds_finished"] == 1 and row["vs_1_seed"] == 1.0
   assert "--config.n_seeds=1" in row["command"]
   assert "| vs 1 seed |" in out and "gan_synthetic" in out
+
+
+def test_csls_phases_block_reduces_both_ways_like_numpy():
+  # The profile's "both" pass is the context's reduction: the top-k of every
+  # row and of every column of the similarities, against numpy's sort.
+  from benchmarks import csls_phases  # pylint: disable=g-import-not-at-top
+  rng = np.random.default_rng(0)
+  src = rng.standard_normal((24, 5)).astype(np.float32)
+  tgt = rng.standard_normal((16, 5)).astype(np.float32)
+  k = 3
+  row_topk, col_topk = csls_phases._block(  # pylint: disable=protected-access
+      jnp.asarray(src), jnp.asarray(tgt).reshape(2, 8, 5),
+      jnp.full((24, k), -jnp.inf), jnp.full((2, k, 8), -jnp.inf), k=k,
+      rows=True, cols=True)
+  sims = src.astype(np.float64) @ tgt.T.astype(np.float64)
+  np.testing.assert_allclose(np.asarray(row_topk),
+                             -np.sort(-sims, axis=1)[:, :k], rtol=1e-5)
+  want_cols = -np.sort(-sims, axis=0)[:k]  # [k, 16]
+  got_cols = np.asarray(col_topk).transpose(1, 0, 2).reshape(k, 16)
+  np.testing.assert_allclose(got_cols, want_cols, rtol=1e-5)
