@@ -48,12 +48,12 @@ def _block(src_blk, tgt_tiles, row_topk0, col_topk, *, k, rows, cols):
 
 def time_phase(src, tgt, blocks: matmuls.ContextBlocks, k: int, *,
                rows: bool, cols: bool) -> float:
-  """Seconds of one pass over every block (after one warm-up block)."""
-  d = src.shape[1]
-  tgt_tiles = jnp.pad(tgt, [(0, blocks.n_tiles * blocks.tile - tgt.shape[0]),
-                            (0, 0)]).reshape(blocks.n_tiles, blocks.tile, d)
-  src = jnp.pad(src, [(0, blocks.n_blocks * blocks.batch - src.shape[0]),
-                      (0, 0)])
+  """Seconds of one pass over every block (after one warm-up block).
+
+  Padding rows are zeros without the context's -inf bias: they cost the same
+  and the figures are times, not r-vectors.
+  """
+  src, tgt_tiles = matmuls.padded_blocks(src, tgt, blocks)
   row0 = jnp.full((blocks.batch, k), -jnp.inf, src.dtype)
   col = jnp.full((blocks.n_tiles, k, blocks.tile), -jnp.inf, src.dtype)
   run = functools.partial(_block, k=k, rows=rows, cols=cols)

@@ -44,7 +44,7 @@ from bdi_jax import retrieval
 __all__ = ["Product", "adversarial_products", "adversarial_flops",
            "adversarial_matmul_iteration", "adversarial_update_iteration",
            "measure_adversarial_matmuls",
-           "ContextBlocks", "context_blocks", "context_matmuls",
+           "ContextBlocks", "context_blocks", "padded_blocks", "context_matmuls",
            "measure_context_matmuls", "flops", "time_calls"]
 
 
@@ -316,15 +316,23 @@ def _matmul_block(src_blk, tgt_tiles):
   return jax.lax.scan(tile, jnp.zeros((), src_blk.dtype), tgt_tiles)[0]
 
 
-def context_matmuls(mapped_src: jax.Array, tgt: jax.Array,
-                    blocks: ContextBlocks) -> jax.Array:
-  """The context's products alone: same padding, blocks, tiles and calls."""
+def padded_blocks(mapped_src: jax.Array, tgt: jax.Array,
+                  blocks: ContextBlocks) -> Tuple[jax.Array, jax.Array]:
+  """``(src [n_blocks * batch, d], tgt_tiles [n_tiles, tile, d])``, zero-padded
+  to the context's block and tile shapes."""
   d = mapped_src.shape[1]
   tgt_tiles = jnp.pad(
       tgt, [(0, blocks.n_tiles * blocks.tile - tgt.shape[0]), (0, 0)]
   ).reshape(blocks.n_tiles, blocks.tile, d)
   src = jnp.pad(mapped_src, [(0, blocks.n_blocks * blocks.batch
                                   - mapped_src.shape[0]), (0, 0)])
+  return src, tgt_tiles
+
+
+def context_matmuls(mapped_src: jax.Array, tgt: jax.Array,
+                    blocks: ContextBlocks) -> jax.Array:
+  """The context's products alone: same padding, blocks, tiles and calls."""
+  src, tgt_tiles = padded_blocks(mapped_src, tgt, blocks)
   total = []
   for i in range(blocks.n_blocks):
     total.append(_matmul_block(
