@@ -48,6 +48,10 @@ class StepConfig(NamedTuple):
   # side's size); None: every row of each side.
   dis_most_frequent: Optional[int] = None
   map_beta: float = 0.001
+  # Cap on the norm of W's gradient (0 = none). The critic's slope sets that
+  # gradient's scale; a capped step cannot throw W past where the
+  # orthogonalisation step converges (singular values below sqrt(3)).
+  map_grad_clip: float = 0.0
   noise_std: float = 0.0  # Instance noise at step 0, annealed linearly ...
   noise_anneal_steps: int = 1  # ... to zero over this many iterations.
   # The mapping update scores fakes with the critic in inference mode (no
@@ -210,6 +214,11 @@ def train_step(state: TrainState, key: jax.Array, data: EmbeddingData, *,
 
   (_, gen_metrics), grad_w = jax.value_and_grad(map_loss, has_aux=True)(
       state.mapping)
+  grad_norm = jnp.linalg.norm(grad_w)
+  if config.map_grad_clip > 0:
+    grad_w = grad_w * jnp.minimum(
+        1.0, config.map_grad_clip / jnp.maximum(grad_norm, 1e-12))
+  gen_metrics = {**gen_metrics, "map_grad_norm": grad_norm}
   updates, map_opt_state = map_tx.update(grad_w, state.map_opt_state,
                                          state.mapping)
   mapping = models.orthogonalize(optax.apply_updates(state.mapping, updates),

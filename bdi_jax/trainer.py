@@ -42,7 +42,8 @@ def step_config(config) -> train_lib.StepConfig:
   return train_lib.StepConfig(
       batch_size=t.batch_size, dis_steps=t.dis_steps,
       dis_most_frequent=most_frequent,
-      map_beta=t.map_beta, noise_std=t.noise_std,
+      map_beta=t.map_beta, map_grad_clip=t.get("map_grad_clip", 0.0),
+      noise_std=t.noise_std,
       noise_anneal_steps=max(1, t.noise_anneal_steps))
 
 

@@ -256,6 +256,7 @@ def _check_training(c: _Checker, needs_critic: bool) -> None:
       lambda v: v is None or (_is_int(v) and v >= 0),
       "must be an integer >= 0 (0 or None = every word of each side)"))
   c.check(t + "map_beta", _real_in(0))
+  c.check(t + "map_grad_clip", _real_in(0), optional=True)
   _check_optimizer(c, "map")
   if needs_critic:
     _check_optimizer(c, "dis")

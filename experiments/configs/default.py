@@ -80,6 +80,10 @@ def get_config() -> ml_collections.ConfigDict:
   t.map_beta = 0.001
   t.map_optimizer = "sgd"
   t.map_lr = 0.1
+  # Cap on the Frobenius norm of the mapping's gradient, before the optimiser
+  # (0 = none): bounds how far one update can move W, whatever the critic's
+  # scale (train.StepConfig.map_grad_clip).
+  t.map_grad_clip = 0.0
   t.map_optimizer_kwargs = ml_collections.ConfigDict()
   t.dis_optimizer = "sgd"
   t.dis_lr = 0.1
