@@ -304,18 +304,22 @@ def test_unknown_optimizer_is_a_clear_error():
     train.make_optimizer("sgdd", 0.1)
 
 
+def _sgd_step(method, objective, **step_config):
+  """A jitted step of an 11-wide critic, SGD 0.1 for both players."""
+  obj = get_objective(method, ml_collections.ConfigDict(objective))
+  tx = train.make_optimizer("sgd", 0.1)
+  return jax.jit(train.bind_step(
+      objective=obj, critic=models.make_critic(models.Discriminator(hidden=11)),
+      map_tx=tx, dis_tx=tx,
+      config=train.StepConfig(batch_size=7, dis_steps=2, **step_config)))
+
+
 def test_instance_noise_changes_the_step_and_anneals_away():
   data, _, init = _setup()
-  module = models.Discriminator(hidden=11)
-  obj = get_objective("gan", ml_collections.ConfigDict({"smoothing": 0.1}))
-  tx = train.make_optimizer("sgd", 0.1)
 
   def bound(noise_std):
-    return jax.jit(train.bind_step(
-        objective=obj, critic=models.make_critic(module), map_tx=tx,
-        dis_tx=tx, config=train.StepConfig(batch_size=7, dis_steps=2,
-                                           noise_std=noise_std,
-                                           noise_anneal_steps=10)))
+    return _sgd_step("gan", {"smoothing": 0.1}, noise_std=noise_std,
+                     noise_anneal_steps=10)
 
   state = init(jax.random.key(0))
   key = jax.random.key(1)
@@ -334,15 +338,9 @@ def test_map_grad_clip_caps_the_mapping_step_at_its_norm():
   # W moves by exactly -lr * g * min(1, clip / |g|); the unclipped step gives
   # g itself, so the clipped step is that step rescaled to norm lr * clip.
   data, _, init = _setup()
-  module = models.Discriminator(hidden=11)
-  obj = get_objective("wgan", ml_collections.ConfigDict({"clip": 0.25}))
-  tx = train.make_optimizer("sgd", 0.1)
 
   def bound(clip):
-    return jax.jit(train.bind_step(
-        objective=obj, critic=models.make_critic(module), map_tx=tx,
-        dis_tx=tx, config=train.StepConfig(batch_size=7, dis_steps=2,
-                                           map_beta=0.0, map_grad_clip=clip)))
+    return _sgd_step("wgan", {"clip": 0.25}, map_beta=0.0, map_grad_clip=clip)
 
   state = init(jax.random.key(0))
   key = jax.random.key(1)
