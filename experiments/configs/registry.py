@@ -288,7 +288,8 @@ def _ctgan_zh_en_schedule(c):
   # --config.n_seeds=4 --config.refine.n_rounds=1` all took off, but after
   # 9,500-22,500 iterations (refined CSLS P@1 0.479-0.491, 494 s); with 0.5
   # (the weight of the gradient penalty here) after 5,250-13,000 (0.477-0.490,
-  # 293 s). 2026-12-02, 2-core CPU. The 10-seed row: docs/stability-zh-en.md.
+  # 293 s). 2026-12-02, 2-core CPU. The 10-seed row: 10/10, refined
+  # 0.503 +- 0.003, take-offs 2,500-18,250, 821 s (docs/stability-zh-en.md).
   _small_vocab_schedule(c)
   c.objective.ct_lambda = 0.5
 
@@ -305,7 +306,8 @@ def _gan_zh_en_schedule(c):
   # worse (4 seeds each): the critic on the 2,000 most frequent words (0/4
   # in 3 epochs); WGAN-GP's critic recipe (LayerNorm, 256 wide, Adam 5e-4,
   # betas (0.5, 0.9)): 2/4, and 1/4 without the shrink. The 10-seed row:
-  # docs/stability-zh-en.md.
+  # 10/10, refined 0.505 +- 0.002, take-offs 18,250-38,750, 1,322 s
+  # (docs/stability-zh-en.md).
   _small_vocab_gan_schedule(c)
   c.train.lr_shrink = 1.0
   c.train.lr_decay = 1.0
