@@ -198,8 +198,8 @@ def _wgan(c):
   # * clip 0.1: P@1 0.668 after 2 epochs, 0.752 refined (1 round).
   # The 10-seed rows behind it: docs/stability-es-en.md (10/10, 0.756). On
   # zh-en the same settings take off for 1 seed of 10 only
-  # (docs/stability-zh-en-margin-0.23.md). wgan_thesis keeps clip 0.1 (the thesis gives
-  # no clip value) but its own beta and critic rate.
+  # (docs/stability-zh-en-margin-0.23.md). wgan_thesis keeps clip 0.1 (the
+  # thesis gives no clip value) but its own beta and critic rate.
   c.train.map_beta = 0.5
   c.train.dis_lr = 5e-5
   c.objective.clip = 0.1
