@@ -208,8 +208,9 @@ def _wgan(c):
   # dis_steps 2 (1/4); lr_shrink 0.5 (1/4); RMSprop on the map, 1e-4 / 3e-4
   # (0/4, 0/4). The seeds that rise stall below the take-off level (seed 0
   # with noise 0.1: the criterion peaks at 0.618 after 9k steps, 0.64 is
-  # take-off) and fall back as the critic's estimate grows (0.3 -> 3.5). wgan_thesis keeps clip 0.1 (the thesis gives
-  # no clip value) but its own beta and critic rate.
+  # take-off) and fall back as the critic's estimate grows (0.3 -> 3.5).
+  # wgan_thesis keeps clip 0.1 (the thesis gives no clip value) but its own
+  # beta and critic rate.
   c.train.map_beta = 0.5
   c.train.dis_lr = 5e-5
   c.objective.clip = 0.1
