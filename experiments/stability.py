@@ -20,8 +20,11 @@ A seed succeeds when its refined CSLS P@1 is at least half the baseline's
 ``--set=FIELD=VALUE`` applies to every config (and the baselines' data,
 refinement and evaluation fields alike); a typo or a wrong type stops the
 command before any training. A config whose data is missing is reported and
-skipped. Rerunning the same command reuses every finished run of the same
-config, so an interrupted study continues where it stopped.
+skipped. Rerunning the command reuses every finished run of the same config
+whose seeds were all requested, so an interrupted study continues where it
+stopped and a study grows across calls (``--seeds=0`` today, ``--seeds=0-9``
+tomorrow trains seeds 1-9 only); stability.md lists the runs it reused, with
+the date and device each finished on.
 """
 
 import dataclasses
@@ -210,16 +213,53 @@ def plan(names: Sequence[str], seeds: Sequence[int],
       baselines.setdefault(pair, Run(b.name, b, workdir / b.name, [b.seed]))
     else:
       pair = f"{base.data.src_lang}-{base.data.tgt_lang}"
-    runs = []
-    for group in consecutive_runs(seeds):
+    runs = [] if overwrite else _finished_runs(name, base, seeds,
+                                                workdir / name)
+    covered = {s for r in runs for s in r.seeds}
+    for group in consecutive_runs([s for s in seeds if s not in covered]):
       config = overrides.apply_overrides(
           base, [f"seed={group[0]}", f"n_seeds={len(group)}"])
       runs.append(Run(name, config, workdir / name / _seed_label(group),
                       group))
+    runs.sort(key=lambda r: r.seeds[0])
     studies.append((name, pair, runs))
   for run in list(baselines.values()) + [r for *_, rs in studies for r in rs]:
-    _check_workdir(run, overwrite)
+    if not run.reuse:
+      _check_workdir(run, overwrite)
   return baselines, studies
+
+
+def _without_seeds(config_json: Dict[str, Any]) -> Dict[str, Any]:
+  return {k: v for k, v in config_json.items() if k not in ("seed", "n_seeds")}
+
+
+def _finished_runs(name: str, base, seeds: Sequence[int],
+                   folder: pathlib.Path) -> List[Run]:
+  """Finished runs in ``folder`` of ``base`` (any seeds) that cover only
+  requested seeds, so that a study grows across calls: seeds 1-9 added to an
+  earlier ``--seeds=0`` train as one new run, and seed 0 is reused.
+
+  A run counts when its config equals ``base`` in every field but the seeds;
+  runs are taken in seed order and never overlap.
+  """
+  want, todo, found = _without_seeds(_config_json(base)), set(seeds), []
+  candidates = []
+  for summary in folder.glob("seeds-*/summary.json"):
+    try:
+      old = json.loads((summary.parent / "config.json").read_text())
+      first, n = int(old["seed"]), int(old["n_seeds"])
+    except (OSError, ValueError, KeyError, TypeError):
+      continue  # Not a run of this command; _check_workdir names clashes.
+    if _without_seeds(old) == want:
+      candidates.append((first, n, summary.parent))
+  for first, n, path in sorted(candidates):
+    group = list(range(first, first + n))
+    if set(group) <= todo:
+      config = overrides.apply_overrides(base, [f"seed={first}",
+                                                f"n_seeds={n}"])
+      found.append(Run(name, config, path, group, reuse=True))
+      todo -= set(group)
+  return found
 
 
 def _execute(run: Run, overwrite: bool) -> Dict[str, Any]:
@@ -244,6 +284,14 @@ def _baseline_block(run: Run, summary) -> Dict[str, Any]:
           "wall_seconds": summary.get("wall_seconds")}
 
 
+def _reused_block(run: Run, summary) -> Dict[str, Any]:
+  finished = datetime.datetime.fromtimestamp(
+      (run.workdir / "summary.json").stat().st_mtime, datetime.timezone.utc)
+  return {"config": run.name, "workdir": str(run.workdir), "seeds": run.seeds,
+          "finished": finished.strftime("%Y-%m-%d %H:%M UTC"),
+          "device": summary.get("device")}
+
+
 def run_study(baselines: Dict[str, Run], studies, *,
               overwrite: bool = False) -> Dict[str, Any]:
   """Runs (or reuses) every run of a :func:`plan`; returns stability.json's
@@ -251,9 +299,13 @@ def run_study(baselines: Dict[str, Run], studies, *,
   from bdi_jax.data import tasks  # pylint: disable=g-import-not-at-top
   blocks: Dict[str, Dict[str, Any]] = {}
   skipped: List[Dict[str, str]] = []
+  reused: List[Dict[str, Any]] = []
   for pair, run in baselines.items():
     try:
-      blocks[pair] = _baseline_block(run, _execute(run, overwrite))
+      summary = _execute(run, overwrite)
+      blocks[pair] = _baseline_block(run, summary)
+      if run.reuse:
+        reused.append(_reused_block(run, summary))
     except tasks.MissingDataError as e:
       print(f"stability: skipping pair {pair}: {e}", file=sys.stderr)
       blocks[pair] = {"config": run.name, "skipped": str(e)}
@@ -267,6 +319,8 @@ def run_study(baselines: Dict[str, Run], studies, *,
     try:
       for run in runs:
         summary = _execute(run, overwrite)
+        if run.reuse:
+          reused.append(_reused_block(run, summary))
         rows += [dict(r, workdir=str(run.workdir))
                  for r in stability.seed_rows(summary)]
     except tasks.MissingDataError as e:
@@ -278,6 +332,7 @@ def run_study(baselines: Dict[str, Run], studies, *,
     entries.append(stability.config_entry(
         name, runs[0].config.method, pair, rows, threshold))
   return {"configs": entries, "baselines": blocks, "skipped": skipped,
+          "reused": reused,
           "overall": stability.overall(entries),
           "success_rule": (f"refined CSLS P@1 >= {stability.SUCCESS_FRACTION}"
                            " x the refined CSLS P@1 of the pair's supervised "
@@ -413,6 +468,13 @@ def format_markdown(report) -> str:
       lines += [f"{method.upper()} retrieval:", "", _thesis_table(e, method),
                 ""]
     lines += ["Per seed:", "", _seed_table(e), ""]
+  if report.get("reused"):
+    lines += ["## Runs reused from earlier calls", ""]
+    lines += [f"- `{r['workdir']}`: {r['config']}, seeds "
+              f"{_seed_label(r['seeds'])[len('seeds-'):]}, finished "
+              f"{r['finished']} on {r['device'] or 'an unrecorded device'}"
+              for r in report["reused"]]
+    lines.append("")
   if report["skipped"]:
     lines += ["## Skipped", ""]
     lines += [f"- `{s['config']}`: {_one_line(s['reason'])}"

@@ -4,6 +4,7 @@ parsing, and the command end to end on a tiny synthetic task."""
 import json
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -278,6 +279,44 @@ def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
                    data_dir=empty)
   assert other.returncode == 2
   assert "train.n_epochs" in other.stderr and "--overwrite" in other.stderr
+
+
+def test_more_seeds_reuse_the_finished_ones_and_train_only_the_rest(
+    tiny_study, tmp_path):
+  # A study grows across calls: seeds 0-1 finished, 0-2 asked for.
+  finished, _, empty = tiny_study
+  workdir = tmp_path / "out"
+  shutil.copytree(finished, workdir)
+  before = _strict_json(workdir / "stability.json")["configs"][0]["seeds"]
+  grown = _command(workdir, configs="gan_synthetic", seeds="0-2",
+                   data_dir=empty)
+  assert grown.returncode == 0, grown.stderr[-3000:]
+  assert "reusing the finished run in " + str(
+      workdir / "gan_synthetic" / "seeds-0-1") in grown.stderr
+  runs = sorted(p.name for p in (workdir / "gan_synthetic").iterdir())
+  assert runs == ["seeds-0-1", "seeds-2"]  # Seed 2 alone, not 0-2 again.
+  report = _strict_json(workdir / "stability.json")
+  [entry] = report["configs"]
+  assert [s["seed"] for s in entry["seeds"]] == [0, 1, 2]
+  moved = [dict(r, workdir=r["workdir"].replace(str(finished), str(workdir)))
+           for r in before]  # The rows name their run's (copied) folder.
+  assert entry["seeds"][:2] == moved
+  new = _strict_json(workdir / "gan_synthetic" / "seeds-2" / "summary.json")
+  assert entry["seeds"][2]["refined"] == new["seeds"][0]["refined"]
+  assert entry["n_seeds"] == 3
+  assert {r["workdir"] for r in report["reused"]} == {
+      str(workdir / "procrustes_synthetic"),
+      str(workdir / "gan_synthetic" / "seeds-0-1")}
+  md = (workdir / "stability.md").read_text()
+  assert "## Runs reused from earlier calls" in md
+  assert f"`{workdir / 'gan_synthetic' / 'seeds-0-1'}`: gan_synthetic, " \
+      "seeds 0-1, finished " in md
+  # Seeds 1-2: the finished 0-1 run holds an unrequested seed, so seed 1
+  # trains anew; seed 2's run is reused.
+  _, studies = study.plan(["gan_synthetic"], [1, 2], TINY, workdir, False)
+  [(_, _, runs)] = studies
+  assert [(r.seeds, r.reuse, r.workdir.name) for r in runs] == [
+      ([1], False, "seeds-1"), ([2], True, "seeds-2")]
 
 
 @pytest.mark.parametrize("typo, words", [
