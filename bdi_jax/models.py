@@ -63,6 +63,10 @@ class Discriminator(nn.Module):
     layer_norm: LayerNorm after each hidden linear layer (recommended for
       gradient-penalty critics, where BatchNorm would break the per-sample
       penalty; Gulrajani et al. 2017, Sec. 4).
+    layer_norm_epsilon: added to the variance inside each LayerNorm (flax's
+      default 1e-6). It caps how much a LayerNorm can amplify small
+      pre-activations, ``1 / sqrt(epsilon)``: the slope that weight clipping
+      is meant to bound and that a LayerNorm otherwise restores.
   """
 
   hidden: int = 2048
@@ -71,6 +75,7 @@ class Discriminator(nn.Module):
   hidden_dropout: float = 0.0
   leaky_slope: float = 0.2
   layer_norm: bool = False
+  layer_norm_epsilon: float = 1e-6
 
   @nn.compact
   def __call__(self, x: jax.Array, *, deterministic: bool = True,
@@ -91,7 +96,7 @@ class Discriminator(nn.Module):
     for i in range(self.n_layers):
       h = nn.Dense(self.hidden, name=f"dense_{i}")(h)
       if self.layer_norm:
-        h = nn.LayerNorm(name=f"norm_{i}")(h)
+        h = nn.LayerNorm(epsilon=self.layer_norm_epsilon, name=f"norm_{i}")(h)
       h = nn.leaky_relu(h, negative_slope=self.leaky_slope)
       # A rate of 0 returns h unchanged and draws no key, so the input
       # dropout's masks (and every earlier run) stay as they were.
@@ -110,15 +115,17 @@ def discriminator_from_config(model_config) -> Discriminator:
   """The critic of ``config.model`` (``experiments/configs/default.py``).
 
   One place that maps config fields to the module, so a new field cannot be
-  forgotten by one of its callers. ``hidden_dropout`` is newer than some saved
-  configs (``config.json`` of earlier runs); absent, it is off, as it was then.
+  forgotten by one of its callers. ``hidden_dropout`` and
+  ``layer_norm_epsilon`` are newer than some saved configs (``config.json`` of
+  earlier runs); absent, they take the values runs had then (0, 1e-6).
   """
   return Discriminator(
       hidden=model_config.hidden, n_layers=model_config.n_layers,
       input_dropout=model_config.input_dropout,
       hidden_dropout=model_config.get("hidden_dropout", 0.0),
       leaky_slope=model_config.leaky_slope,
-      layer_norm=model_config.layer_norm)
+      layer_norm=model_config.layer_norm,
+      layer_norm_epsilon=model_config.get("layer_norm_epsilon", 1e-6))
 
 
 def make_critic(module: Discriminator):

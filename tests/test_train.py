@@ -162,8 +162,53 @@ def test_discriminator_from_config_reads_every_model_field():
        "layer_norm": False})
   module = models.discriminator_from_config(old)
   assert (module.hidden, module.n_layers, module.input_dropout,
-          module.hidden_dropout, module.leaky_slope, module.layer_norm) == (
-              7, 1, 0.2, 0.0, 0.1, False)
+          module.hidden_dropout, module.leaky_slope, module.layer_norm,
+          module.layer_norm_epsilon) == (7, 1, 0.2, 0.0, 0.1, False, 1e-6)
+  config.model.layer_norm_epsilon = 0.01
+  assert models.discriminator_from_config(
+      config.model).layer_norm_epsilon == 0.01
+
+
+def _np_critic(params, x, epsilon, slope=0.2):
+  """The LayerNorm critic's forward pass in numpy, from the formulas."""
+  h = np.asarray(x, np.float64)
+  for i in range(2):
+    dense, norm = params[f"dense_{i}"], params[f"norm_{i}"]
+    h = h @ np.asarray(dense["kernel"]) + np.asarray(dense["bias"])
+    h = (h - h.mean(-1, keepdims=True)) / np.sqrt(h.var(-1, keepdims=True)
+                                                  + epsilon)
+    h = h * np.asarray(norm["scale"]) + np.asarray(norm["bias"])
+    h = np.where(h > 0, h, slope * h)
+  return h @ np.asarray(params["out"]["kernel"])[:, 0] + float(
+      params["out"]["bias"][0])
+
+
+@pytest.mark.parametrize("epsilon", [1e-6, 0.01, 1.0])
+def test_layer_norm_epsilon_matches_numpy_and_caps_the_gain(epsilon):
+  module = models.Discriminator(hidden=16, n_layers=2, layer_norm=True,
+                                layer_norm_epsilon=epsilon)
+  x = jax.random.normal(jax.random.key(0), (9, 5))
+  params = module.init(jax.random.key(1), x)["params"]
+  # Weights clipped to [-0.01, 0.01], as WGAN does: tiny pre-activations.
+  params = jax.tree_util.tree_map(lambda p: jnp.clip(p, -0.01, 0.01), params)
+  got = np.asarray(module.apply({"params": params}, x))
+  np.testing.assert_allclose(got, _np_critic(params, x, epsilon), rtol=2e-4,
+                             atol=1e-6)
+  # The input slope. Each LayerNorm's Jacobian has norm <= 1 / sqrt(var +
+  # epsilon) <= 1 / sqrt(epsilon), so with every parameter clipped to 0.01
+  # (LN scales included) the slope is at most the product of the layers'
+  # Frobenius norms and those gains.
+  slope = jax.vmap(jax.grad(lambda v: module.apply({"params": params},
+                                                   v[None])[0]))(x)
+  norm = float(jnp.linalg.norm(slope, axis=1).max())
+  frobenius = [float(jnp.linalg.norm(params[k]["kernel"]))
+               for k in ("dense_0", "dense_1", "out")]
+  def bound(eps):
+    return float(np.prod(frobenius)) * (0.01 / np.sqrt(eps)) ** 2
+  assert norm <= bound(epsilon) * (1 + 1e-4)
+  if epsilon == 1e-6:
+    # flax's default gain undoes the clip: far steeper than epsilon 1 allows.
+    assert norm > 100 * bound(1.0)
 
 
 def _critic_after_a_chunk(hidden_dropout):

@@ -54,6 +54,10 @@ def get_config() -> ml_collections.ConfigDict:
   model.hidden_dropout = 0.0
   model.leaky_slope = 0.2
   model.layer_norm = False  # On for the Wasserstein critics.
+  # Added to each LayerNorm's variance (flax's default). A larger value caps
+  # the LayerNorm's gain at 1 / sqrt(epsilon), so weight clipping bounds the
+  # critic's slope again (bdi_jax.models.Discriminator).
+  model.layer_norm_epsilon = 1e-6
 
   objective = config.objective = ml_collections.ConfigDict()
   objective.smoothing = 0.1  # gan: label smoothing.
