@@ -149,6 +149,19 @@ def test_consecutive_seeds_share_a_run():
   assert study.consecutive_runs([0, 2, 5, 6, 7]) == [[0], [2], [5, 6, 7]]
   assert study.consecutive_runs(list(range(10))) == [list(range(10))]
   assert study.consecutive_runs([]) == []
+  # --seeds_per_run caps a run's length; gaps still split.
+  assert study.consecutive_runs([0, 1, 2, 3, 4, 7, 8], 2) == [
+      [0, 1], [2, 3], [4], [7, 8]]
+  assert study.consecutive_runs([0, 1, 2], 1) == [[0], [1], [2]]
+  assert study.consecutive_runs([0, 1, 2], 0) == [[0, 1, 2]]
+
+
+def test_seeds_per_run_gives_each_run_its_own_seeds_and_folder(tmp_path):
+  _, [(_, _, runs)] = study.plan(["gan_synthetic"], [0, 1, 2], [], tmp_path,
+                                 False, seeds_per_run=2)
+  assert [(r.seeds, r.config.seed, r.config.n_seeds, r.workdir.name)
+          for r in runs] == [([0, 1], 0, 2, "seeds-0-1"),
+                             ([2], 2, 1, "seeds-2")]
 
 
 def test_thesis_and_tuned_presets_are_rows_side_by_side(tmp_path):
