@@ -151,6 +151,7 @@ def test_thesis_preset_follows_the_thesis(name):
   assert config.train.map_beta == 0.01  # Sec. 5.2.4.
   m = config.model
   assert (m.hidden, m.n_layers, m.layer_norm) == (2048, 2, True)
+  assert m.layer_norm_epsilon == 1e-6  # flax's LayerNorm, as it comes.
   assert (m.input_dropout, m.hidden_dropout) == (0.1, hidden_dropout)
   t = config.train
   assert (t.dis_optimizer, t.dis_lr) == (optimizer, lr)
@@ -195,8 +196,9 @@ def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
                  "train.dis_optimizer_kwargs.b2"}
   if objective == "ctgan":
     expected.add("model.hidden_dropout")
-  if objective == "wgan":  # Tuned: a 10x slower critic (registry._wgan).
-    expected.add("train.dis_lr")
+  if objective == "wgan":  # Tuned: a 10x slower critic (registry._wgan),
+    # whose LayerNorms' gain is capped.
+    expected |= {"train.dis_lr", "model.layer_norm_epsilon"}
   if dataset != "en_zh":  # Tuned: the 256- or 512-wide critic of the small data.
     expected.add("model.hidden")
   assert differ == expected
