@@ -46,6 +46,7 @@ from bdi_jax import errors
 from bdi_jax import stability
 from bdi_jax import tables
 from experiments import cli
+from experiments.configs import default
 from experiments.configs import overrides
 from experiments.configs import registry
 
@@ -153,6 +154,29 @@ def _flat(d, prefix=""):
   return out
 
 
+def differing_fields(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
+  """Dotted fields in which a saved config.json and a config differ.
+
+  A field the saved config lacks counts as equal when the new config holds
+  its default: fields are added with the default that reproduces what runs
+  did before (e.g. ``model.layer_norm_epsilon``), so a run finished before a
+  field existed stays reusable until a config sets the field otherwise.
+  """
+  a, b = _flat(old), _flat(new)
+  defaults = _flat(_config_json(default.get_config()))
+  differ = []
+  for k in sorted(set(a) | set(b)):
+    if k in a and k in b:
+      same = a[k] == b[k]
+    elif k in b:  # Newer than the saved run.
+      same = k in defaults and defaults[k] == b[k]
+    else:  # A field this version no longer has.
+      same = False
+    if not same:
+      differ.append(k)
+  return differ
+
+
 def _check_workdir(run: Run, overwrite: bool) -> None:
   """Marks ``run`` reusable, or refuses a finished run of another config."""
   summary, saved = run.workdir / "summary.json", run.workdir / "config.json"
@@ -162,12 +186,10 @@ def _check_workdir(run: Run, overwrite: bool) -> None:
     old = json.loads(saved.read_text())
   except (OSError, ValueError):
     old = {}
-  new = _config_json(run.config)
-  if old == new:
+  differ = differing_fields(old, _config_json(run.config)) if old else []
+  if old and not differ:
     run.reuse = True
     return
-  a, b = _flat(old), _flat(new)
-  differ = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k))
   raise errors.WorkdirError(
       f"{run.workdir} holds a finished run of another config (fields "
       f"{', '.join(differ[:5]) or 'config.json unreadable'}"
@@ -262,7 +284,7 @@ def _finished_runs(name: str, base, seeds: Sequence[int],
       first, n = int(old["seed"]), int(old["n_seeds"])
     except (OSError, ValueError, KeyError, TypeError):
       continue  # Not a run of this command; _check_workdir names clashes.
-    if _without_seeds(old) == want:
+    if not differing_fields(_without_seeds(old), want):
       candidates.append((first, n, summary.parent))
   for first, n, path in sorted(candidates):
     group = list(range(first, first + n))

@@ -14,6 +14,7 @@ import pytest
 
 from bdi_jax import stability
 from experiments import stability as study
+from experiments.configs import registry
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -154,6 +155,26 @@ def test_consecutive_seeds_share_a_run():
       [0, 1], [2, 3], [4], [7, 8]]
   assert study.consecutive_runs([0, 1, 2], 1) == [[0], [1], [2]]
   assert study.consecutive_runs([0, 1, 2], 0) == [[0, 1, 2]]
+
+
+def test_differing_fields_forgive_only_new_fields_at_their_default():
+  new = json.loads(registry.get_config("wgangp_es_en").to_json())
+  assert study.differing_fields(new, new) == []
+  old = json.loads(json.dumps(new))
+  del old["model"]["layer_norm_epsilon"]  # Saved before the field existed.
+  assert new["model"]["layer_norm_epsilon"] == 1e-6  # The default.
+  assert study.differing_fields(old, new) == []
+  wgan = json.loads(registry.get_config("wgan_es_en").to_json())
+  assert wgan["model"]["layer_norm_epsilon"] == 0.01  # Not the default.
+  del wgan["model"]["layer_norm_epsilon"]
+  assert study.differing_fields(
+      wgan, json.loads(registry.get_config("wgan_es_en").to_json())) == [
+          "model.layer_norm_epsilon"]
+  changed = json.loads(json.dumps(new))
+  changed["train"]["n_epochs"] += 1
+  changed["train"]["gone"] = 1  # A field this version does not have.
+  assert study.differing_fields(changed, new) == ["train.gone",
+                                                  "train.n_epochs"]
 
 
 def test_seeds_per_run_gives_each_run_its_own_seeds_and_folder(tmp_path):
@@ -301,6 +322,12 @@ def test_more_seeds_reuse_the_finished_ones_and_train_only_the_rest(
   workdir = tmp_path / "out"
   shutil.copytree(finished, workdir)
   before = _strict_json(workdir / "stability.json")["configs"][0]["seeds"]
+  # A run finished before a field existed (its config.json lacks it) is
+  # reused while the config holds the field's default.
+  saved = workdir / "gan_synthetic" / "seeds-0-1" / "config.json"
+  old = json.loads(saved.read_text())
+  del old["model"]["layer_norm_epsilon"]
+  saved.write_text(json.dumps(old))
   grown = _command(workdir, configs="gan_synthetic", seeds="0-2",
                    data_dir=empty)
   assert grown.returncode == 0, grown.stderr[-3000:]
