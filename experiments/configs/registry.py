@@ -200,9 +200,19 @@ def _wgan(c):
   # On zh-en these settings took off for 1 seed of 10
   # (docs/stability-zh-en-margin-0.23.md): the seeds that rose stalled below
   # the take-off level and fell back as the critic's estimate grew (0.3 ->
-  # 3.5), and none of 23 variants (noise, width, dropout, batch, critic
-  # steps, shrink, map optimiser, clip 0.01-0.05 with or without LayerNorm)
-  # did better than 2 of 4 seeds (README, "Twelve further variants").
+  # 3.5). 23 variants did no better (4 seeds, 4 epochs, `python -m
+  # experiments.run --config=wgan_zh_en --config.n_seeds=4
+  # --config.refine.n_rounds=1 --config.train.n_epochs=4` plus the field;
+  # 2026-12-02/03, 2-core CPU; seeds refined above half the supervised
+  # 0.505): dis_most_frequent 2000, clip 0.05, dis_lr 2e-5, map lr 0.3 or
+  # 0.05 (Adam critic), no LayerNorm (diverged), Adam (0.5, 0.9) critic 5e-5
+  # (2/4, then collapse; with map_grad_clip 3: 1/4); instance noise 0.05 /
+  # 0.1 annealed over 13k steps (1/4, 1/4), 0.1 / 0.2 over 52k (1/4, 0/4);
+  # map_grad_clip 1 (0/4); critic width 64 (0/4); input dropout 0.3 (0/4);
+  # batch 128 (0/4); dis_steps 2 (1/4); lr_shrink 0.5 (1/4); RMSprop on the
+  # map, 1e-4 / 3e-4 (0/4, 0/4); no LayerNorm with clip 0.01 (0/4; the
+  # critic's estimate stays at 0.05 and the map barely moves), clip 0.01 and
+  # map lr 1 (0/4), clip 0.03 and map lr 0.3 (0/4).
   # The fourth change bounds the slope that LayerNorm restores: epsilon 0.01
   # in each LayerNorm caps its gain at 10, so the clip bounds the critic
   # again. zh-en, 4 seeds, 4 epochs, 1 refinement round (2026-12-03, 2-core
@@ -212,7 +222,8 @@ def _wgan(c):
   # supervised 0.505: E = 1e-6 (flax's default) 1/4; 1e-3 1/4; 0.01 4/4,
   # all taking off after 9,500-12,250 iterations (refined 0.411-0.466, the
   # critic's estimate levelling at ~1.3); 0.1 3/4 without taking off; 1.0
-  # 0/4. The 10-seed rows: docs/stability-wgan-eps.md.
+  # 0/4. The 10-seed rows (docs/stability-wgan-eps.md): es-en 10/10, refined
+  # CSLS P@1 0.755 +- 0.002, 414 s; zh-en 10/10, 0.498 +- 0.003, 509 s.
   # wgan_thesis keeps clip 0.1 (the thesis gives no clip value) but its own
   # beta, critic rate and LayerNorm.
   c.train.map_beta = 0.5
