@@ -235,6 +235,8 @@ def _check_training(c: _Checker, needs_critic: bool) -> None:
           optional=True)
   c.check("model.leaky_slope", _FINITE)
   c.check("model.layer_norm", _BOOL)
+  c.check("model.layer_norm_epsilon", _real_in(0, lo_open=True),
+          optional=True)  # Absent from configs saved before it existed.
 
   o = "objective."
   c.check(o + "smoothing", _real_in(0, 0.5, hi_open=True))

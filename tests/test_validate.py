@@ -334,3 +334,9 @@ def test_the_registered_critic_free_objective_needs_no_critic_steps():
   if "sinkhorn" not in objectives.REGISTRY:
     pytest.skip("no sinkhorn objective registered")
   validate.check_config(_config(method="sinkhorn", train__dis_steps=0))
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-3, float("nan")])
+def test_layer_norm_epsilon_must_be_positive(eps):
+  problems, _ = _problems(_config(model__layer_norm_epsilon=eps))
+  assert any(p.startswith("config.model.layer_norm_epsilon=") for p in problems)
