@@ -29,6 +29,7 @@ the date and device each finished on.
 
 import dataclasses
 import datetime
+import functools
 import json
 import os
 import pathlib
@@ -154,6 +155,12 @@ def _flat(d, prefix=""):
   return out
 
 
+@functools.lru_cache(maxsize=1)
+def _default_fields() -> Dict[str, Any]:
+  """The default config, flat; built once, not for every saved run."""
+  return _flat(_config_json(default.get_config()))
+
+
 def differing_fields(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
   """Dotted fields in which a saved config.json and a config differ.
 
@@ -163,7 +170,7 @@ def differing_fields(old: Dict[str, Any], new: Dict[str, Any]) -> List[str]:
   field existed stays reusable until a config sets the field otherwise.
   """
   a, b = _flat(old), _flat(new)
-  defaults = _flat(_config_json(default.get_config()))
+  defaults = _default_fields()
   differ = []
   for k in sorted(set(a) | set(b)):
     if k in a and k in b:
