@@ -17,13 +17,15 @@ The std is the population std over seeds (``ddof=0``, numpy's default), so a
 single seed has std 0.
 """
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from bdi_jax import errors
+
 __all__ = ["SUCCESS_FRACTION", "PHASES", "summarize", "precision_stats",
            "success_threshold", "seed_success", "detector_accuracy",
-           "seed_rows", "config_entry", "overall"]
+           "seed_rows", "config_entry", "overall", "merge_reports"]
 
 # A seed "took off" when it reaches half the supervised result; failed seeds
 # sit near 0 (a collapsed map), so the rule is insensitive to the exact value.
@@ -179,4 +181,90 @@ def overall(entries: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
       "detector_accuracy": detector_accuracy(
           [s.get("predicted_success") for s in seeds],
           [s["success"] for s in seeds]),
+  }
+
+
+def _baselines_agree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+  pa, pb = a.get("refined_csls_p@1"), b.get("refined_csls_p@1")
+  return pa is None or pb is None or abs(float(pa) - float(pb)) <= 1e-9
+
+
+def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
+                  names: Optional[Sequence[str]] = None) -> Dict[str, Any]:
+  """Several studies' ``stability.json`` -> one report, rows side by side.
+
+  Studies made with different schedules (``--set`` applies to every config
+  of one call) become one table this way, each row naming its study. The
+  rows are copied, never recomputed, except :func:`overall`.
+
+  Args:
+    reports: ``(label, report)`` per study, in order; the label (its file)
+      names the study in errors and in the result.
+    names: the configs to keep, in this order; None keeps every config, in
+      study order.
+
+  Returns:
+    stability.json's dict with ``studies`` (``{study, source, command, date,
+    device}`` per study) and a ``study`` number on each config entry; no
+    ``command`` / ``date`` / ``device`` of its own.
+
+  Raises:
+    errors.ConfigError: a config is in two studies, a named config is in
+      none, or one pair's baselines (or success rules) differ, which would
+      make the rows' success thresholds incomparable.
+  """
+  if not reports:
+    raise errors.ConfigError("no study to merge")
+  studies, found, baselines, rules = [], {}, {}, {}
+  for number, (label, report) in enumerate(reports, 1):
+    studies.append({"study": number, "source": label,
+                    **{k: report.get(k) for k in ("command", "date",
+                                                  "device")}})
+    rules.setdefault(report.get("success_rule"), label)
+    for kind in ("configs", "skipped"):
+      for e in report.get(kind) or []:
+        name = e["config"]
+        if name in found:
+          if names is None or name in names:
+            raise errors.ConfigError(
+                f"{name} is in both {found[name][0]} and {label}; merge "
+                "studies without a config in common, or name the others "
+                "with --configs")
+          continue  # Not asked for: which copy is kept does not matter.
+        found[name] = (label, kind, dict(e, study=number))
+    for pair, b in (report.get("baselines") or {}).items():
+      if pair in baselines and "skipped" not in b:
+        first_label, first = baselines[pair]
+        if "skipped" in first:
+          baselines[pair] = (label, b)
+        elif not _baselines_agree(first, b):
+          raise errors.ConfigError(
+              f"the {pair} baselines differ: refined CSLS P@1 "
+              f"{first.get('refined_csls_p@1')} in {first_label}, "
+              f"{b.get('refined_csls_p@1')} in {label}; their success "
+              "thresholds are not comparable")
+      baselines.setdefault(pair, (label, b))
+  if len(rules) > 1:
+    raise errors.ConfigError(
+        "the studies use different success rules: " + "; ".join(
+            f"{label}: {rule}" for rule, label in rules.items()))
+  if names is None:
+    names = list(found)
+  missing = [n for n in names if n not in found]
+  if missing:
+    raise errors.ConfigError(
+        f"{', '.join(missing)} in none of the studies; they hold "
+        f"{', '.join(found) or 'no config'}")
+  entries = [found[n][2] for n in names if found[n][1] == "configs"]
+  pairs = {e["pair"] for e in entries}
+  kept = {b["config"] for p, (_, b) in baselines.items() if p in pairs}
+  return {
+      "studies": studies,
+      "configs": entries,
+      "baselines": {p: b for p, (_, b) in baselines.items() if p in pairs},
+      "skipped": [found[n][2] for n in names if found[n][1] == "skipped"],
+      "reused": [r for _, report in reports for r in report.get("reused") or []
+                 if r["config"] in set(names) | kept],
+      "overall": overall(entries),
+      "success_rule": next(iter(rules)),
   }

@@ -25,6 +25,16 @@ whose seeds were all requested, so an interrupted study continues where it
 stopped and a study grows across calls (``--seeds=0`` today, ``--seeds=0-9``
 tomorrow trains seeds 1-9 only); stability.md lists the runs it reused, with
 the date and device each finished on.
+
+Studies made with different ``--set`` (the thesis presets at a take-off
+budget beside the tuned ones) become one side-by-side report without
+training anything:
+
+  python -m experiments.stability --merge=runs/tuned_es_en,runs/thesis_es_en \
+      --workdir=runs/es_en_all [--configs=gan_es_en,gan_thesis_es_en,...]
+
+Each row keeps its study's numbers; the report lists every study's command,
+date and device, and refuses studies whose baselines for a pair differ.
 """
 
 import dataclasses
@@ -72,6 +82,11 @@ def define_flags() -> None:
   flags.DEFINE_multi_string(
       "set", [], "FIELD=VALUE override for every config, typed like "
       "--config.FIELD (e.g. --set=train.n_epochs=2); repeatable.")
+  flags.DEFINE_list(
+      "merge", None, "Train nothing: merge these earlier studies (their "
+      "workdirs or stability.json files) into one report in --workdir, rows "
+      "side by side, e.g. tuned and thesis presets run with different "
+      "--set. --configs, if given, picks and orders the rows.")
 
 
 # Fields that make a config what it is: never copied onto a baseline.
@@ -423,9 +438,11 @@ def _get(block, *keys):
 
 
 def _summary_table(report) -> str:
+  merged = "studies" in report  # Rows of several studies: name each's.
   rows = []
   for e in report["configs"]:
     rows.append([
+        *([e.get("study")] if merged else []),
         e["config"], e["pair"], e["n_seeds"],
         (f"{e['n_success']}/{e['n_seeds']}" if e["n_success"] is not None
          else "-"),
@@ -436,10 +453,11 @@ def _summary_table(report) -> str:
         _seconds(_get(e, "seconds", "median")),
         _seconds(_get(e, "seconds", "max"))])
   return tables.markdown_table(
+      (["study"] if merged else []) +
       ["config", "pair", "seeds", "succeeded", "success rate",
        "adversarial CSLS P@1 (mean ± std)", "refined CSLS P@1 (mean ± std)",
        "detector accuracy", "median s / seed", "max s / seed"],
-      rows, align="llrrrllrrr")
+      rows, align=("r" if merged else "") + "llrrrllrrr")
 
 
 def _baseline_table(report) -> str:
@@ -492,6 +510,12 @@ def format_markdown(report) -> str:
       f"A seed succeeds when its {report['success_rule']}. Statistics are "
       "over seeds; std is the population std (ddof=0). P@k on the test "
       "dictionary, never seen in training.", ""]
+  if "studies" in report:
+    lines += ["Merged from these studies (the `study` column names each "
+              "row's; a row's schedule is its study's command):", ""]
+    lines += [f"{s['study']}. `{s['command']}` ({s['date']}; {s['device']}), "
+              f"from `{s['source']}`" for s in report["studies"]]
+    lines.append("")
   if any(_get(e, "seconds", "estimated") for e in report["configs"]):
     lines += ["Seconds per seed: the seeds of one run train together, so a "
               "run's wall time (data loading, training, refinement, outputs) "
@@ -503,8 +527,9 @@ def format_markdown(report) -> str:
             "('-': no `predicted_success` in the runs).", "",
             "## Supervised baselines", "", _baseline_table(report), ""]
   for e in report["configs"]:
+    study = f"; study {e['study']}" if "study" in e else ""
     lines += [f"## {e['config']} ({e['method']}, {e['pair']}, "
-              f"{e['n_seeds']} seeds)", ""]
+              f"{e['n_seeds']} seeds{study})", ""]
     for method in (e["refined"] or e["adversarial"] or {}):
       lines += [f"{method.upper()} retrieval:", "", _thesis_table(e, method),
                 ""]
@@ -575,18 +600,82 @@ def write_outputs(report, workdir: pathlib.Path) -> None:
     print(_MISSING_PNG, file=sys.stderr)
 
 
+def read_report(path: pathlib.Path) -> Dict[str, Any]:
+  """A study's stability.json (``path`` or ``path/stability.json``).
+
+  Raises:
+    FileNotFoundError: there is none.
+    errors.DataError: it is not JSON, or not a study's report; names the
+      file (and line).
+  """
+  path = pathlib.Path(path)
+  if path.is_dir():
+    path = path / "stability.json"
+  if not path.is_file():
+    raise FileNotFoundError(f"{path}: no such study report (give a study's "
+                            "workdir or its stability.json)")
+  try:
+    report = json.loads(path.read_text(encoding="utf-8"))
+  except json.JSONDecodeError as e:
+    raise errors.DataError(f"{path}, line {e.lineno}: not valid JSON "
+                           f"({e.msg})") from e
+  except UnicodeDecodeError as e:
+    raise errors.DataError(f"{path}: not UTF-8 text ({e.reason})") from e
+  if not (isinstance(report, dict) and isinstance(report.get("configs"), list)
+          and isinstance(report.get("baselines"), dict)):
+    raise errors.DataError(f"{path}: not a stability study's report (no "
+                           "'configs' list and 'baselines' map)")
+  return report
+
+
+def merge_main(names: Sequence[str], sources: Sequence[str],
+               workdir: pathlib.Path) -> Dict[str, Any]:
+  """``--merge``: one report from earlier studies; returns it."""
+  for flag in ("seeds", "set", "seeds_per_run", "overwrite"):
+    if FLAGS[flag].present:
+      raise app.UsageError(f"--{flag} trains; --merge only reads finished "
+                           "studies")
+  reports = [(str(s), read_report(pathlib.Path(s))) for s in sources]
+  target = workdir / "stability.json"
+  if target.exists():
+    # A merge may be redone; a study's own report is never replaced.
+    if "studies" not in read_report(target):
+      raise errors.WorkdirError(
+          f"{target} is a study's own report; --merge writes a new one, so "
+          "give another --workdir")
+  report = {
+      "command": "python -m experiments.stability " + shlex.join(sys.argv[1:]),
+      "date": datetime.date.today().isoformat(),
+      "device": "; ".join(dict.fromkeys(r.get("device") or "unrecorded"
+                                        for _, r in reports)),
+  }
+  report.update(stability.merge_reports(reports, names))
+  workdir.mkdir(parents=True, exist_ok=True)
+  write_outputs(report, workdir)
+  return report
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   logging.set_verbosity(logging.WARNING)
   names = FLAGS.configs
+  if names and len(set(names)) < len(names):
+    twice = sorted({n for n in names if names.count(n) > 1})
+    raise app.UsageError(f"--configs: {', '.join(twice)} listed twice")
+  if FLAGS.merge:
+    if not FLAGS.workdir:
+      raise app.UsageError("--merge needs --workdir (where the merged "
+                           "stability.json/md/png go)")
+    report = merge_main(names, FLAGS.merge, pathlib.Path(FLAGS.workdir))
+    print(_summary_table(report))
+    print(f"outputs in {FLAGS.workdir} (stability.json, stability.md, "
+          "stability.png)")
+    return
   if not names:
     raise app.UsageError("--configs is required, e.g. --configs=gan_es_en,"
                          "wgangp_es_en (see python -m experiments.run "
                          "--list_configs)")
-  twice = sorted({n for n in names if names.count(n) > 1})
-  if twice:
-    raise app.UsageError(f"--configs: {', '.join(twice)} listed twice")
   seeds = parse_seeds(FLAGS.seeds)
   workdir = pathlib.Path(FLAGS.workdir or (
       "runs/stability-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))

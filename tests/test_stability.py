@@ -12,6 +12,7 @@ from absl import app
 import numpy as np
 import pytest
 
+from bdi_jax import errors
 from bdi_jax import stability
 from experiments import stability as study
 from experiments.configs import registry
@@ -371,3 +372,119 @@ def test_a_set_typo_fails_in_one_line_before_training(tmp_path, typo, words):
   assert len(lines) == 1 and lines[0].startswith("error: ")
   assert all(w in lines[0] for w in words)
   assert not workdir.exists()
+
+
+# --- merging studies -------------------------------------------------------
+
+def _report(label, configs, baseline_p1=0.755, pair="es_en"):
+  """A study's report: each config gets the fixed rows above."""
+  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
+  threshold = stability.success_threshold(baseline_p1)
+  return {"command": f"python -m experiments.stability --workdir={label}",
+          "date": "2026-12-03", "device": f"device of {label}",
+          "configs": [stability.config_entry(n, "gan", pair, rows, threshold)
+                      for n in configs],
+          "baselines": {pair: {"config": f"procrustes_{pair}",
+                               "refined_csls_p@1": baseline_p1,
+                               "success_threshold": threshold}},
+          "skipped": [], "reused": [],
+          "success_rule": "refined CSLS P@1 >= 0.5 x baseline"}
+
+
+def test_merge_puts_rows_of_several_studies_side_by_side():
+  a = _report("tuned", ["gan_es_en", "wgan_es_en"])
+  b = _report("thesis", ["gan_thesis_es_en"])
+  merged = stability.merge_reports([("tuned", a), ("thesis", b)])
+  assert [(e["config"], e["study"]) for e in merged["configs"]] == [
+      ("gan_es_en", 1), ("wgan_es_en", 1), ("gan_thesis_es_en", 2)]
+  # Rows are copied, not recomputed; overall pools every seed (numpy).
+  assert {k: v for k, v in merged["configs"][2].items() if k != "study"} == \
+      b["configs"][0]
+  outcomes = [s["success"] for e in merged["configs"] for s in e["seeds"]]
+  assert merged["overall"]["n_seeds"] == 15
+  assert merged["overall"]["success_rate"] == pytest.approx(np.mean(outcomes))
+  assert [s["source"] for s in merged["studies"]] == ["tuned", "thesis"]
+  assert merged["studies"][1]["command"] == b["command"]
+  # --configs picks and orders the rows.
+  picked = stability.merge_reports([("tuned", a), ("thesis", b)],
+                                   ["gan_thesis_es_en", "gan_es_en"])
+  assert [e["config"] for e in picked["configs"]] == ["gan_thesis_es_en",
+                                                      "gan_es_en"]
+  assert picked["overall"]["n_seeds"] == 10
+  table = study._summary_table(dict(picked))  # pylint: disable=protected-access
+  assert table.splitlines()[0].startswith("| study | config")
+  assert "|     2 | gan_thesis_es_en" in table
+
+
+@pytest.mark.parametrize("second, names, words", [
+    (_report("b", ["gan_es_en"]), None, ["gan_es_en is in both a and b"]),
+    (_report("b", ["wgan_es_en"], baseline_p1=0.5), None,
+     ["es_en baselines differ", "0.755 in a", "0.5 in b"]),
+    (_report("b", ["wgan_es_en"]), ["gan_es_en", "ctgan_es_en"],
+     ["ctgan_es_en in none of the studies"]),
+])
+def test_merge_refuses_rows_it_cannot_compare(second, names, words):
+  with pytest.raises(errors.ConfigError) as e:
+    stability.merge_reports([("a", _report("a", ["gan_es_en"])),
+                             ("b", second)], names)
+  assert all(w in str(e.value) for w in words), str(e.value)
+
+
+def test_merge_keeps_a_duplicate_that_was_not_asked_for():
+  merged = stability.merge_reports(
+      [("a", _report("a", ["gan_es_en", "wgan_es_en"])),
+       ("b", _report("b", ["gan_es_en", "ctgan_es_en"]))],
+      ["wgan_es_en", "ctgan_es_en"])
+  assert [(e["config"], e["study"]) for e in merged["configs"]] == [
+      ("wgan_es_en", 1), ("ctgan_es_en", 2)]
+
+
+def _merge(workdir, *sources, extra=()):
+  args = [sys.executable, "-m", "experiments.stability",
+          "--merge=" + ",".join(map(str, sources)), f"--workdir={workdir}",
+          *extra]
+  return subprocess.run(args, cwd=REPO, capture_output=True, text=True,
+                        timeout=300)
+
+
+def test_merge_command_writes_a_report_and_never_replaces_a_study(
+    tiny_study, tmp_path):
+  finished, _, _ = tiny_study
+  own = (finished / "stability.json").read_bytes()
+  out = tmp_path / "merged"
+  result = _merge(out, finished, extra=["--configs=gan_synthetic"])
+  assert result.returncode == 0, result.stderr[-3000:]
+  merged, original = (_strict_json(out / "stability.json"),
+                      _strict_json(finished / "stability.json"))
+  assert [dict(e, study=None) for e in merged["configs"]] == [
+      dict(e, study=None) for e in original["configs"]]
+  # Only the picked rows' pair: es_en (no data) is left out.
+  assert merged["baselines"] == {"synthetic":
+                                 original["baselines"]["synthetic"]}
+  assert merged["skipped"] == []
+  md = (out / "stability.md").read_text()
+  assert original["command"] in md and "| study |" in md
+  assert (out / "stability.png").read_bytes()[:4] == b"\x89PNG"
+  # Redoing a merge is fine; writing over a study's own report is not.
+  assert _merge(out, finished).returncode == 0
+  everything = _strict_json(out / "stability.json")
+  # (Another test reruns the study without gan_es_en: compare, not assume.)
+  assert [s["config"] for s in everything["skipped"]] == [
+      s["config"] for s in original["skipped"]]
+  into_study = _merge(finished, out / "stability.json", finished)
+  assert into_study.returncode == 2
+  assert "a study's own report" in into_study.stderr
+  assert (finished / "stability.json").read_bytes() == own
+  # The same study twice, training flags, a broken report: one-line errors.
+  twice = _merge(tmp_path / "x", finished, finished)
+  assert twice.returncode == 2 and "is in both" in twice.stderr
+  trains = _merge(tmp_path / "x", finished, extra=["--seeds=0-3"])
+  assert trains.returncode == 2 and "--seeds trains" in trains.stderr
+  broken = tmp_path / "broken.json"
+  broken.write_text('{"configs": [\n  {"config": "a",,}\n]}\n')
+  bad = _merge(tmp_path / "x", broken)
+  assert bad.returncode == 2
+  assert f"{broken}, line 2: not valid JSON" in bad.stderr
+  missing = _merge(tmp_path / "x", tmp_path / "nowhere")
+  assert missing.returncode == 2 and "no such study report" in missing.stderr
+  assert not (tmp_path / "x").exists()
