@@ -764,6 +764,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
     before anything is written; ``errors.Interrupted`` after a Ctrl-C.
   """
   tic = time.perf_counter()
+  provenance.code_version()  # Now, before the tree can change under the run.
   validate.check_config(config)
   start = starts.STARTS.get(config.method)
   task = tasks.load_task(

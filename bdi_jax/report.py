@@ -2,6 +2,7 @@
 
 from typing import Any, Dict, List, Optional
 
+from bdi_jax import provenance
 from bdi_jax import tables
 
 __all__ = ["format_report", "markdown_report"]
@@ -77,6 +78,9 @@ def markdown_report(summary: Dict[str, Any],
               tables.markdown_table(
                   ["source ranks", "test words", "CSLS P@1", "NN P@1"],
                   band_rows)]
+  code = (f"; code: {provenance.code_text(summary['code'])}"
+          if "code" in summary else "")  # Absent from older summaries.
   parts += ["", f"Command: `{summary.get('command', '')}`; device: "
-            f"{summary.get('device')}; data root: {summary.get('data_root')}."]
+            f"{summary.get('device')}; data root: {summary.get('data_root')}"
+            f"{code}."]
   return "\n".join(parts) + "\n"

@@ -205,7 +205,7 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
 
   Returns:
     stability.json's dict with ``studies`` (``{study, source, command, date,
-    device}`` per study) and a ``study`` number on each config entry; no
+    device}`` per study, and ``code`` where the study recorded it) and a ``study`` number on each config entry; no
     ``command`` / ``date`` / ``device`` of its own.
 
   Raises:
@@ -219,7 +219,8 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
   for number, (label, report) in enumerate(reports, 1):
     studies.append({"study": number, "source": label,
                     **{k: report.get(k) for k in ("command", "date",
-                                                  "device")}})
+                                                  "device")},
+                    **({"code": report["code"]} if "code" in report else {})})
     rules.setdefault(report.get("success_rule"), label)
     for kind in ("configs", "skipped"):
       for e in report.get(kind) or []:

@@ -54,6 +54,7 @@ from absl import logging
 import ml_collections
 
 from bdi_jax import errors
+from bdi_jax import provenance
 from bdi_jax import stability
 from bdi_jax import tables
 from experiments import cli
@@ -506,15 +507,18 @@ def format_markdown(report) -> str:
   lines = [
       "# Stability study", "",
       f"Command: `{report['command']}`  ",
-      f"Date: {report['date']}; device: {report['device']}.", "",
+      f"Date: {report['date']}; device: {report['device']}."
+      + (f"  \nCode: {provenance.code_text(report['code'])}." if "code" in report
+         else ""), "",
       f"A seed succeeds when its {report['success_rule']}. Statistics are "
       "over seeds; std is the population std (ddof=0). P@k on the test "
       "dictionary, never seen in training.", ""]
   if "studies" in report:
     lines += ["Merged from these studies (the `study` column names each "
               "row's; a row's schedule is its study's command):", ""]
-    lines += [f"{s['study']}. `{s['command']}` ({s['date']}; {s['device']}), "
-              f"from `{s['source']}`" for s in report["studies"]]
+    lines += [f"{s['study']}. `{s['command']}` ({s['date']}; {s['device']}"
+              + (f"; {provenance.code_text(s['code'])}" if "code" in s else "")
+              + f"), from `{s['source']}`" for s in report["studies"]]
     lines.append("")
   if any(_get(e, "seconds", "estimated") for e in report["configs"]):
     lines += ["Seconds per seed: the seeds of one run train together, so a "
@@ -686,6 +690,7 @@ def main(argv):
       "command": "python -m experiments.stability " + shlex.join(sys.argv[1:]),
       "date": datetime.date.today().isoformat(),
       "device": device_description(),
+      "code": provenance.code_version(),
   }
   cli.enable_compilation_cache()
   report.update(run_study(*planned, overwrite=FLAGS.overwrite))

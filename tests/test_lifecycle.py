@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from bdi_jax import errors, pipeline, report
+from bdi_jax import errors, pipeline, provenance, report
 from tests.test_pipeline import small_synthetic_config
 
 
@@ -60,6 +60,9 @@ def test_best_seed_is_exported(broken_first_seed):
   for key in ("versions", "command", "data_root", "device"):
     assert on_disk[key]
   assert on_disk["versions"]["jax"] == jax.__version__
+  assert on_disk["code"] == provenance.code_version()  # Taken at the start.
+  assert (f"code: {provenance.code_text(on_disk['code'])}."
+          in (workdir / "report.md").read_text())
   assert (workdir / "report.md").read_text().count("| adversarial |") == 12
   log = (workdir / "train.log").read_text()
   assert "epoch 6/6" in log and "selected seed 2" in log

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from bdi_jax import errors
+from bdi_jax import provenance
 from bdi_jax import stability
 from experiments import stability as study
 from experiments.configs import registry
@@ -252,6 +253,10 @@ def test_command_writes_all_three_files(tiny_study):
   md = (workdir / "stability.md").read_text()
   assert "python -m experiments.stability --configs=gan_synthetic" in md
   assert report["date"] in md and report["device"] in md
+  # The code it ran: this checkout's commit (None outside a checkout).
+  checkout = provenance.git_version(REPO)
+  assert (report["code"] or {}).get("commit") == (checkout or {}).get("commit")
+  assert f"Code: {provenance.code_text(report['code'])}." in md
   assert "| gan_synthetic" in md and "before refinement P@1" in md
   assert "| max " in md and "| std " in md
   assert "outputs in" in result.stdout
