@@ -25,7 +25,8 @@ from bdi_jax import errors
 
 __all__ = ["SUCCESS_FRACTION", "PHASES", "summarize", "precision_stats",
            "success_threshold", "seed_success", "detector_accuracy",
-           "seed_rows", "config_entry", "overall", "merge_reports"]
+           "seed_rows", "config_entry", "takeoff_stats", "overall",
+           "merge_reports"]
 
 # A seed "took off" when it reaches half the supervised result; failed seeds
 # sit near 0 (a collapsed map), so the rule is insensitive to the exact value.
@@ -147,8 +148,10 @@ def config_entry(name: str, method: str, pair: str,
 
   Returns:
     ``{config, method, pair, n_seeds, success_threshold, n_success,
-    success_rate, detector_accuracy, adversarial, refined, seconds, seeds}``;
-    each seed row gains ``success``.
+    success_rate, detector_accuracy, adversarial, refined, seconds, takeoff,
+    seeds}`` (``takeoff``: how many seeds took off, and the min / median /
+    max iteration at which they did; None when none did); each seed row
+    gains ``success``.
   """
   seeds = [dict(r, success=seed_success(r, threshold)) for r in rows]
   outcomes = [s["success"] for s in seeds]
@@ -167,8 +170,21 @@ def config_entry(name: str, method: str, pair: str,
                    "estimated": any(s["seconds_estimated"] for s in seeds
                                     if "seconds_estimated" in s)}
                   if seconds else None),
+      "takeoff": takeoff_stats(seeds),
       "seeds": seeds,
   }
+
+
+def takeoff_stats(rows: Sequence[Mapping[str, Any]]
+                  ) -> Optional[Dict[str, Any]]:
+  """How many seeds took off and the min / median / max iteration at which
+  the criterion first crossed its take-off level; None when none did (or the
+  runs predate the record)."""
+  steps = [r["takeoff_step"] for r in rows if r.get("takeoff_step") is not None]
+  if not steps:
+    return None
+  return {"n": len(steps), "min": int(min(steps)),
+          "median": float(np.median(steps)), "max": int(max(steps))}
 
 
 def overall(entries: Sequence[Mapping[str, Any]]) -> Dict[str, Any]:
@@ -195,7 +211,8 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
 
   Studies made with different schedules (``--set`` applies to every config
   of one call) become one table this way, each row naming its study. The
-  rows are copied, never recomputed, except :func:`overall`.
+  rows are copied, never recomputed, except :func:`overall` (and
+  ``takeoff``, derived from the seed rows of a study made before it).
 
   Args:
     reports: ``(label, report)`` per study, in order; the label (its file)
@@ -232,7 +249,10 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
                 "studies without a config in common, or name the others "
                 "with --configs")
           continue  # Not asked for: which copy is kept does not matter.
-        found[name] = (label, kind, dict(e, study=number))
+        entry = dict(e, study=number)
+        if kind == "configs" and "takeoff" not in entry:  # An older study.
+          entry["takeoff"] = takeoff_stats(entry["seeds"])
+        found[name] = (label, kind, entry)
     for pair, b in (report.get("baselines") or {}).items():
       if pair in baselines and "skipped" not in b:
         first_label, first = baselines[pair]

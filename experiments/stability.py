@@ -438,6 +438,16 @@ def _get(block, *keys):
   return block
 
 
+def _takeoff(block, n_seeds: int) -> str:
+  """``"1,000-3,250 (9/10)"``: the range of take-off iterations and how
+  many seeds took off; '-' when none did (or none was recorded)."""
+  if not block:
+    return "-"
+  span = (f"{block['min']:,}" if block["min"] == block["max"]
+          else f"{block['min']:,}-{block['max']:,}")
+  return f"{span} ({block['n']}/{n_seeds})"
+
+
 def _summary_table(report) -> str:
   merged = "studies" in report  # Rows of several studies: name each's.
   rows = []
@@ -450,15 +460,16 @@ def _summary_table(report) -> str:
         e["success_rate"],
         _mean_std(_get(e, "adversarial", "csls", "p@1")),
         _mean_std(_get(e, "refined", "csls", "p@1")),
-        e["detector_accuracy"],
+        e["detector_accuracy"], _takeoff(e.get("takeoff"), e["n_seeds"]),
         _seconds(_get(e, "seconds", "median")),
         _seconds(_get(e, "seconds", "max"))])
   return tables.markdown_table(
       (["study"] if merged else []) +
       ["config", "pair", "seeds", "succeeded", "success rate",
        "adversarial CSLS P@1 (mean ± std)", "refined CSLS P@1 (mean ± std)",
-       "detector accuracy", "median s / seed", "max s / seed"],
-      rows, align=("r" if merged else "") + "llrrrllrrr")
+       "detector accuracy", "took off (iteration)", "median s / seed",
+       "max s / seed"],
+      rows, align=("r" if merged else "") + "llrrrllrlrr")
 
 
 def _baseline_table(report) -> str:
@@ -492,12 +503,14 @@ def _seed_table(entry) -> str:
   rows = [[s["seed"], _get(s, "adversarial", "csls", "p@1"),
            _get(s, "refined", "csls", "p@1"), s.get("success"),
            s.get("predicted_success"), s.get("criterion"),
+           "-" if s.get("takeoff_step") is None
+           else f"{s['takeoff_step']:,}",
            _seconds(s.get("seconds"))]
           for s in entry["seeds"]]
   return tables.markdown_table(
       ["seed", "adversarial CSLS P@1", "refined CSLS P@1", "success",
-       "predicted success", "criterion", "seconds"], rows,
-      align="rrrllrr")
+       "predicted success", "criterion", "took off (iteration)", "seconds"],
+      rows, align="rrrllrrr")
 
 
 def format_markdown(report) -> str:

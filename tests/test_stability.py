@@ -135,6 +135,27 @@ def test_config_entry():
   assert pooled["n_seeds"] == 10 and pooled["success_rate"] == 0.8
 
 
+def test_takeoff_iterations_are_summarised_and_shown():
+  steps = [2500, None, 750, 18250, None]
+  rows = [dict(r, takeoff_step=t) for r, t in zip(_rows(), steps)]
+  entry = stability.config_entry("gan_zh_en", "gan", "zh_en",
+                                 stability.seed_rows({"wall_seconds": 5.0,
+                                                      "seeds": rows}), 0.25)
+  took = [t for t in steps if t is not None]
+  assert entry["takeoff"] == {"n": 3, "min": min(took),
+                              "median": float(np.median(took)),
+                              "max": max(took)}
+  table = study._summary_table({"configs": [entry]})  # pylint: disable=protected-access
+  assert "| 750-18,250 (3/5) " in table
+  seeds = study._seed_table(entry)  # pylint: disable=protected-access
+  column = [line.split("|")[7].strip() for line in seeds.splitlines()[2:]]
+  assert column == ["2,500", "-", "750", "18,250", "-"]
+  never = stability.config_entry("x", "gan", "zh_en", stability.seed_rows(
+      {"wall_seconds": 5.0, "seeds": _rows()}), 0.25)
+  assert never["takeoff"] is None
+  assert "| -" in study._summary_table({"configs": [never]})  # pylint: disable=protected-access
+
+
 @pytest.mark.parametrize("text, seeds", [
     ("0-9", list(range(10))), ("3", [3]), ("0,2,5-7", [0, 2, 5, 6, 7]),
     ("7,1-2", [1, 2, 7]), (" 4 , 5 ", [4, 5])])
@@ -416,6 +437,13 @@ def test_merge_puts_rows_of_several_studies_side_by_side():
   assert [e["config"] for e in picked["configs"]] == ["gan_thesis_es_en",
                                                       "gan_es_en"]
   assert picked["overall"]["n_seeds"] == 10
+  # A study made before `takeoff` existed: derived from its seed rows.
+  old = _report("old", ["wgan_es_en"])
+  old["configs"][0]["seeds"][0]["takeoff_step"] = 4250
+  del old["configs"][0]["takeoff"]
+  [row] = stability.merge_reports([("old", old)])["configs"]
+  assert row["takeoff"] == {"n": 1, "min": 4250, "median": 4250.0,
+                            "max": 4250}
   table = study._summary_table(dict(picked))  # pylint: disable=protected-access
   assert table.splitlines()[0].startswith("| study | config")
   assert "|     2 | gan_thesis_es_en" in table
