@@ -672,6 +672,23 @@ def merge_main(names: Sequence[str], sources: Sequence[str],
   return report
 
 
+def _note_dropped_rows(path: pathlib.Path, report) -> None:
+  """Says which configs of the report being replaced this one leaves out:
+  their runs stay in the workdir, and naming them again reports them."""
+  try:
+    old = read_report(path)
+  except (OSError, errors.DataError):
+    return  # No earlier report (or not one of ours): nothing to say.
+  def rows(r):
+    return [e["config"] for k in ("configs", "skipped") for e in r.get(k) or []]
+  dropped = [n for n in rows(old) if n not in rows(report)]
+  if dropped:
+    print(f"stability: {path} no longer reports {', '.join(dropped)} (an "
+          "earlier call's configs); their runs are kept: add them to "
+          "--configs to report them again, or --merge a copy of the old "
+          "report", file=sys.stderr)
+
+
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
@@ -708,6 +725,7 @@ def main(argv):
   cli.enable_compilation_cache()
   report.update(run_study(*planned, overwrite=FLAGS.overwrite))
   workdir.mkdir(parents=True, exist_ok=True)
+  _note_dropped_rows(workdir / "stability.json", report)
   write_outputs(report, workdir)
   print(_summary_table(report))
   print(f"outputs in {workdir} (stability.json, stability.md, stability.png)")

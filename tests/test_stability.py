@@ -333,6 +333,8 @@ def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
   again = _command(workdir, configs="gan_synthetic", data_dir=empty)
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stderr.count("reusing the finished run") == 2
+  # The earlier report also named gan_es_en: the replacement says so.
+  assert "no longer reports gan_es_en" in again.stderr
   after = _strict_json(workdir / "stability.json")
   assert after["configs"][0]["seeds"] == before["configs"][0]["seeds"]
   # Another schedule in the same workdir: refused, naming the field.
