@@ -222,8 +222,9 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
 
   Returns:
     stability.json's dict with ``studies`` (``{study, source, command, date,
-    device}`` per study, and ``code`` where the study recorded it) and a ``study`` number on each config entry; no
-    ``command`` / ``date`` / ``device`` of its own.
+    device}`` per study, and ``code`` where the study recorded it) and a
+    ``study`` number on each config entry; no ``command`` / ``date`` /
+    ``device`` of its own.
 
   Raises:
     errors.ConfigError: a config is in two studies, a named config is in
