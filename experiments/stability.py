@@ -24,7 +24,8 @@ skipped. Rerunning the command reuses every finished run of the same config
 whose seeds were all requested, so an interrupted study continues where it
 stopped and a study grows across calls (``--seeds=0`` today, ``--seeds=0-9``
 tomorrow trains seeds 1-9 only); stability.md lists the runs it reused, with
-the date and device each finished on.
+the date and device each finished on. The report a call replaces moves to
+``history/<when it was written>/``, so no call's table is lost.
 
 Studies made with different ``--set`` (the thesis presets at a take-off
 budget beside the tuned ones) become one side-by-side report without
@@ -46,7 +47,7 @@ import pathlib
 import platform
 import shlex
 import sys
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from absl import app
 from absl import flags
@@ -608,8 +609,38 @@ def plot(report, path: pathlib.Path) -> bool:
   return True
 
 
+REPORT_FILES = ("stability.json", "stability.md", "stability.png")
+
+
+def keep_earlier_report(workdir: pathlib.Path) -> Optional[pathlib.Path]:
+  """Moves the report about to be replaced into ``workdir/history/<when>/``.
+
+  A later call may report other configs than an earlier one; moving (not
+  deleting) the earlier files means no call's table is ever lost. ``<when>``
+  is the time the earlier report was written. Returns that folder, or None
+  when there was no report.
+  """
+  found = [workdir / n for n in REPORT_FILES if (workdir / n).is_file()]
+  if not found:
+    return None
+  written = max(p.stat().st_mtime for p in found)
+  stamp = datetime.datetime.fromtimestamp(written).strftime("%Y%m%d-%H%M%S")
+  folder, n = workdir / "history" / stamp, 1
+  while folder.exists():
+    folder, n = workdir / "history" / f"{stamp}-{n}", n + 1
+  folder.mkdir(parents=True)
+  for path in found:
+    os.replace(path, folder / path.name)
+  return folder
+
+
 def write_outputs(report, workdir: pathlib.Path) -> None:
+  """Writes stability.json/md/png; an earlier report moves to history/."""
   from bdi_jax import outputs  # pylint: disable=g-import-not-at-top
+  kept = keep_earlier_report(workdir)
+  if kept is not None:
+    print(f"stability: the earlier report is kept in {kept}",
+          file=sys.stderr)
   outputs.write_json(workdir / "stability.json", report)
   outputs.atomic_write_bytes(workdir / "stability.md",
                              format_markdown(report).encode("utf-8"))
@@ -685,8 +716,8 @@ def _note_dropped_rows(path: pathlib.Path, report) -> None:
   if dropped:
     print(f"stability: {path} no longer reports {', '.join(dropped)} (an "
           "earlier call's configs); their runs are kept: add them to "
-          "--configs to report them again, or --merge a copy of the old "
-          "report", file=sys.stderr)
+          "--configs to report them again, or --merge the earlier report "
+          "from history/", file=sys.stderr)
 
 
 def main(argv):

@@ -330,11 +330,18 @@ def test_a_config_without_data_is_skipped_and_named(tiny_study):
 def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
   workdir, _, empty = tiny_study
   before = _strict_json(workdir / "stability.json")
+  earlier = {n: (workdir / n).read_bytes() for n in study.REPORT_FILES}
   again = _command(workdir, configs="gan_synthetic", data_dir=empty)
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stderr.count("reusing the finished run") == 2
-  # The earlier report also named gan_es_en: the replacement says so.
+  # The earlier report also named gan_es_en: the replacement says so, and
+  # the earlier files are kept, byte for byte, under history/.
   assert "no longer reports gan_es_en" in again.stderr
+  [kept] = (workdir / "history").iterdir()
+  assert f"the earlier report is kept in {kept}" in again.stderr
+  assert {n: (kept / n).read_bytes() for n in study.REPORT_FILES} == earlier
+  assert "gan_es_en" in [e["config"] for e in
+                         _strict_json(kept / "stability.json")["skipped"]]
   after = _strict_json(workdir / "stability.json")
   assert after["configs"][0]["seeds"] == before["configs"][0]["seeds"]
   # Another schedule in the same workdir: refused, naming the field.
@@ -523,3 +530,23 @@ def test_merge_command_writes_a_report_and_never_replaces_a_study(
   missing = _merge(tmp_path / "x", tmp_path / "nowhere")
   assert missing.returncode == 2 and "no such study report" in missing.stderr
   assert not (tmp_path / "x").exists()
+
+
+def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
+  assert study.keep_earlier_report(tmp_path) is None  # Nothing to keep.
+  kept = []
+  for call in range(3):
+    for name in ("stability.json", "stability.md"):
+      (tmp_path / name).write_text(f"{name} of call {call}")
+    os.utime(tmp_path / "stability.json", (1e9, 1e9))  # Same time each call.
+    os.utime(tmp_path / "stability.md", (1e9, 1e9))
+    kept.append(study.keep_earlier_report(tmp_path))
+  # One folder per call, none overwritten, nothing left behind.
+  assert len(set(kept)) == 3 and all(k.parent == tmp_path / "history"
+                                     for k in kept)
+  for call, folder in enumerate(kept):
+    assert sorted(p.name for p in folder.iterdir()) == ["stability.json",
+                                                         "stability.md"]
+    assert (folder / "stability.md").read_text() == \
+        f"stability.md of call {call}"
+  assert not any((tmp_path / n).exists() for n in study.REPORT_FILES)
