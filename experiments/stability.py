@@ -36,6 +36,8 @@ training anything:
 
 Each row keeps its study's numbers; the report lists every study's command,
 date and device, and refuses studies whose baselines for a pair differ.
+Each row is checked against today's preset (with its study's ``--set``), and
+rows whose preset changed since are named.
 """
 
 import dataclasses
@@ -387,8 +389,12 @@ def run_study(baselines: Dict[str, Run], studies, *,
       continue
     threshold = (blocks[pair]["success_threshold"] if pair in blocks
                  else None)
-    entries.append(stability.config_entry(
-        name, runs[0].config.method, pair, rows, threshold))
+    entry = stability.config_entry(name, runs[0].config.method, pair, rows,
+                                   threshold)
+    # What the rows were trained with, so that a later --merge can tell a
+    # row whose preset has changed since from one that still holds.
+    entry["settings"] = _without_seeds(_config_json(runs[0].config))
+    entries.append(entry)
   return {"configs": entries, "baselines": blocks, "skipped": skipped,
           "reused": reused,
           "overall": stability.overall(entries),
@@ -538,7 +544,9 @@ def format_markdown(report) -> str:
     lines += ["Seconds per seed: the seeds of one run train together, so a "
               "run's wall time (data loading, training, refinement, outputs) "
               "is divided among its seeds.", ""]
+  presets = _preset_lines(report)
   lines += ["## Summary", "", _summary_table(report), "",
+            *[x for line in presets for x in (line, "")],
             f"Over all {overall['n_seeds']} seeds: success rate "
             f"{tables.format_cell(overall['success_rate'])}, detector "
             f"accuracy {tables.format_cell(overall['detector_accuracy'])} "
@@ -698,9 +706,75 @@ def merge_main(names: Sequence[str], sources: Sequence[str],
                                         for _, r in reports)),
   }
   report.update(stability.merge_reports(reports, names))
+  _check_presets(report, reports)
+  for line in _preset_lines(report):
+    if not line.startswith("Every"):
+      print(f"stability: {line}", file=sys.stderr)
   workdir.mkdir(parents=True, exist_ok=True)
   write_outputs(report, workdir)
   return report
+
+
+def preset_check(name: str, settings: Optional[Dict[str, Any]],
+                 assignments: Optional[Sequence[str]]) -> Dict[str, Any]:
+  """Whether a report's row still describes preset ``name`` today.
+
+  Args:
+    name: the row's config.
+    settings: the config its runs trained with, without the seeds (the
+      row's ``settings``); None for a report made before rows recorded it.
+    assignments: its study's ``--set`` overrides (the report's
+      ``overrides``); None when the report did not record them.
+
+  Returns:
+    ``{"status": "same" | "changed" | "unrecorded" | "unregistered"}``, with
+    ``fields`` (the dotted fields that differ) when changed.
+  """
+  if settings is None or assignments is None:
+    return {"status": "unrecorded"}
+  if name not in registry.CONFIGS:
+    return {"status": "unregistered"}
+  now = overrides.apply_overrides(registry.get_config(name), assignments)
+  differ = differing_fields(settings, _without_seeds(_config_json(now)))
+  return ({"status": "changed", "fields": differ} if differ
+          else {"status": "same"})
+
+
+def _check_presets(report, reports) -> None:
+  """Marks each merged row with :func:`preset_check` (``preset``)."""
+  for e in report["configs"]:
+    source = reports[e["study"] - 1][1]
+    e["preset"] = preset_check(e["config"], e.get("settings"),
+                               source.get("overrides"))
+
+
+def _preset_lines(report) -> List[str]:
+  """stability.md's note on merged rows whose preset changed since."""
+  by_status: Dict[str, List[str]] = {}
+  for e in report["configs"]:
+    status = (e.get("preset") or {}).get("status")
+    if status == "changed":
+      fields = e["preset"]["fields"]
+      by_status.setdefault(status, []).append(
+          f"`{e['config']}` ({', '.join(fields[:6])}"
+          f"{' ...' if len(fields) > 6 else ''})")
+    elif status in ("unrecorded", "unregistered"):
+      by_status.setdefault(status, []).append(f"`{e['config']}`")
+  lines = []
+  if "changed" in by_status:
+    lines.append("Rows whose preset has changed since their study (its "
+                 "figures are not today's preset's): "
+                 + "; ".join(by_status["changed"]) + ".")
+  if "unregistered" in by_status:
+    lines.append("Rows whose preset is no longer registered: "
+                 + ", ".join(by_status["unregistered"]) + ".")
+  if "unrecorded" in by_status:
+    lines.append("Rows from studies that did not record their settings, so "
+                 "not checked against today's presets: "
+                 + ", ".join(by_status["unrecorded"]) + ".")
+  if not lines and any("preset" in e for e in report["configs"]):
+    lines.append("Every row's preset is as its study ran it.")
+  return lines
 
 
 def _note_dropped_rows(path: pathlib.Path, report) -> None:
@@ -752,6 +826,7 @@ def main(argv):
       "date": datetime.date.today().isoformat(),
       "device": device_description(),
       "code": provenance.code_version(),
+      "overrides": list(FLAGS.set),
   }
   cli.enable_compilation_cache()
   report.update(run_study(*planned, overwrite=FLAGS.overwrite))

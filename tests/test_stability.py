@@ -498,8 +498,9 @@ def test_merge_command_writes_a_report_and_never_replaces_a_study(
   assert result.returncode == 0, result.stderr[-3000:]
   merged, original = (_strict_json(out / "stability.json"),
                       _strict_json(finished / "stability.json"))
-  assert [dict(e, study=None) for e in merged["configs"]] == [
-      dict(e, study=None) for e in original["configs"]]
+  # The rows as they were, plus the check of their presets against today's.
+  assert [dict(e, study=None, preset=None) for e in merged["configs"]] == [
+      dict(e, study=None, preset=None) for e in original["configs"]]
   # Only the picked rows' pair: es_en (no data) is left out.
   assert merged["baselines"] == {"synthetic":
                                  original["baselines"]["synthetic"]}
@@ -530,6 +531,70 @@ def test_merge_command_writes_a_report_and_never_replaces_a_study(
   missing = _merge(tmp_path / "x", tmp_path / "nowhere")
   assert missing.returncode == 2 and "no such study report" in missing.stderr
   assert not (tmp_path / "x").exists()
+
+
+def _settings(name, assignments=()):
+  config = study.overrides.apply_overrides(registry.get_config(name),
+                                           list(assignments))
+  return study._without_seeds(json.loads(config.to_json()))
+
+
+def test_preset_check_tells_a_changed_preset_from_one_that_holds():
+  budget = ["train.takeoff_budget=2"]
+  held = _settings("wgangp_thesis_zh_en", budget)
+  assert study.preset_check("wgangp_thesis_zh_en", held, budget) == {
+      "status": "same"}
+  # The same settings read without the study's override: that one field.
+  assert study.preset_check("wgangp_thesis_zh_en", held, []) == {
+      "status": "changed", "fields": ["train.takeoff_budget"]}
+  # A preset edited after the study (here: the critic's width and lr).
+  old = json.loads(json.dumps(held))
+  old["model"]["hidden"] = held["model"]["hidden"] // 2
+  old["train"]["dis_lr"] = held["train"]["dis_lr"] * 10
+  assert study.preset_check("wgangp_thesis_zh_en", old, budget) == {
+      "status": "changed", "fields": ["model.hidden", "train.dis_lr"]}
+  assert study.preset_check("wgangp_thesis_zh_en", None, budget) == {
+      "status": "unrecorded"}
+  assert study.preset_check("wgangp_thesis_zh_en", held, None) == {
+      "status": "unrecorded"}
+  assert study.preset_check("gan_gone_en", held, budget) == {
+      "status": "unregistered"}
+
+
+def test_merge_flags_rows_whose_preset_changed_since(tiny_study, tmp_path):
+  finished, _, _ = tiny_study
+  original = _strict_json(finished / "stability.json")
+  assert original["overrides"] == TINY
+  [entry] = original["configs"]
+  assert entry["settings"] == _settings("gan_synthetic", TINY)
+  out = tmp_path / "merged"
+  held = _merge(out, finished, extra=["--configs=gan_synthetic"])
+  assert held.returncode == 0, held.stderr[-3000:]
+  [row] = _strict_json(out / "stability.json")["configs"]
+  assert row["preset"] == {"status": "same"}
+  assert "Every row's preset is as its study ran it." in (
+      out / "stability.md").read_text()
+  # The report of a study whose preset was since edited, and an older one.
+  edited = json.loads(json.dumps(original))
+  edited["configs"][0]["settings"]["model"]["hidden"] = 999
+  (tmp_path / "edited.json").write_text(json.dumps(edited))
+  changed = _merge(out, tmp_path / "edited.json",
+                   extra=["--configs=gan_synthetic"])
+  assert changed.returncode == 0, changed.stderr[-3000:]
+  [row] = _strict_json(out / "stability.json")["configs"]
+  assert row["preset"] == {"status": "changed", "fields": ["model.hidden"]}
+  md = (out / "stability.md").read_text()
+  assert "changed since their study" in md and "`gan_synthetic` (model.hidden)" in md
+  assert "changed since their study" in changed.stderr
+  del edited["overrides"]
+  (tmp_path / "older.json").write_text(json.dumps(edited))
+  older = _merge(out, tmp_path / "older.json",
+                 extra=["--configs=gan_synthetic"])
+  assert older.returncode == 0, older.stderr[-3000:]
+  [row] = _strict_json(out / "stability.json")["configs"]
+  assert row["preset"] == {"status": "unrecorded"}
+  assert "not checked against today's presets: `gan_synthetic`" in (
+      out / "stability.md").read_text()
 
 
 def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
