@@ -205,6 +205,47 @@ def _baselines_agree(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
   return pa is None or pb is None or abs(float(pa) - float(pb)) <= 1e-9
 
 
+def _why_not_pooled(a: Mapping[str, Any], b: Mapping[str, Any]
+                    ) -> Optional[str]:
+  """Why two studies' rows of one config cannot pool (None: they can)."""
+  if a.get("settings") is None or b.get("settings") is None:
+    return "a study that did not record its settings cannot pool"
+  if a["settings"] != b["settings"]:
+    return "trained with different settings"
+  if a.get("success_threshold") != b.get("success_threshold"):
+    return "different success thresholds"
+  seeds_a = [r.get("seed") for r in a["seeds"]]
+  seeds_b = [r.get("seed") for r in b["seeds"]]
+  if None in seeds_a + seeds_b:
+    return "seeds not recorded"
+  both = sorted(set(seeds_a) & set(seeds_b))
+  if both:
+    return f"both hold seed {', '.join(map(str, both))}"
+  return None
+
+
+def pool_entries(a: Mapping[str, Any], b: Mapping[str, Any],
+                 study: int) -> Dict[str, Any]:
+  """One config's rows from two studies of the same settings, as one entry.
+
+  A study grows across calls in its workdir; this grows it across workdirs
+  (e.g. seeds 1-9 run after seed 0's folder was lost): the statistics are
+  recomputed over both studies' seed rows, in seed order.
+
+  Args:
+    a: the entry so far (``study``: its number, or ``pooled_from``).
+    b: the other study's entry, with equal ``settings`` and other seeds.
+    study: ``b``'s study number.
+  """
+  rows = sorted([{k: v for k, v in r.items() if k != "success"}
+                 for r in [*a["seeds"], *b["seeds"]]], key=lambda r: r["seed"])
+  entry = config_entry(a["config"], a["method"], a["pair"], rows,
+                       a.get("success_threshold"))
+  pooled = [*a.get("pooled_from", [a["study"]]), study]
+  return dict(entry, settings=a["settings"], pooled_from=pooled,
+              study="+".join(map(str, pooled)))
+
+
 def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
                   names: Optional[Sequence[str]] = None) -> Dict[str, Any]:
   """Several studies' ``stability.json`` -> one report, rows side by side.
@@ -226,8 +267,13 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
     ``study`` number on each config entry; no ``command`` / ``date`` /
     ``device`` of its own.
 
+  A config found in several studies becomes one row when they recorded the
+  same ``settings`` and hold different seeds (:func:`pool_entries`; the row's
+  ``study`` reads e.g. ``"2+5"``).
+
   Raises:
-    errors.ConfigError: a config is in two studies, a named config is in
+    errors.ConfigError: a config is in two studies that cannot pool, a
+      named config is in
       none, or one pair's baselines (or success rules) differ, which would
       make the rows' success thresholds incomparable.
   """
@@ -244,12 +290,19 @@ def merge_reports(reports: Sequence[Tuple[str, Mapping[str, Any]]],
       for e in report.get(kind) or []:
         name = e["config"]
         if name in found:
-          if names is None or name in names:
+          if not (names is None or name in names):
+            continue  # Not asked for: which copy is kept does not matter.
+          first_label, first_kind, first = found[name]
+          why = (_why_not_pooled(first, e) if kind == first_kind == "configs"
+                 else "one of them skipped it")
+          if why:
             raise errors.ConfigError(
-                f"{name} is in both {found[name][0]} and {label}; merge "
-                "studies without a config in common, or name the others "
-                "with --configs")
-          continue  # Not asked for: which copy is kept does not matter.
+                f"{name} is in both {first_label} and {label} ({why}); "
+                "merge studies without a config in common, or name the "
+                "others with --configs")
+          found[name] = (f"{first_label}+{label}", kind,
+                         pool_entries(first, e, number))
+          continue
         entry = dict(e, study=number)
         if kind == "configs" and "takeoff" not in entry:  # An older study.
           entry["takeoff"] = takeoff_stats(entry["seeds"])

@@ -37,7 +37,8 @@ training anything:
 Each row keeps its study's numbers; the report lists every study's command,
 date and device, and refuses studies whose baselines for a pair differ.
 Each row is checked against today's preset (with its study's ``--set``), and
-rows whose preset changed since are named.
+rows whose preset changed since are named. One config's rows from studies of
+equal recorded settings and different seeds pool into one row.
 """
 
 import dataclasses
@@ -743,7 +744,8 @@ def preset_check(name: str, settings: Optional[Dict[str, Any]],
 def _check_presets(report, reports) -> None:
   """Marks each merged row with :func:`preset_check` (``preset``)."""
   for e in report["configs"]:
-    source = reports[e["study"] - 1][1]
+    # Pooled rows share their settings; the first study's --set rebuilds them.
+    source = reports[e.get("pooled_from", [e["study"]])[0] - 1][1]
     e["preset"] = preset_check(e["config"], e.get("settings"),
                                source.get("overrides"))
 

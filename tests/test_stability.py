@@ -481,6 +481,59 @@ def test_merge_keeps_a_duplicate_that_was_not_asked_for():
       ("wgan_es_en", 1), ("ctgan_es_en", 2)]
 
 
+def _with_settings(report, seed_offset=0, settings=None):
+  report = json.loads(json.dumps(report))
+  for e in report["configs"]:
+    e["settings"] = settings or {"train": {"dis_lr": 0.1}, "model": {}}
+    for row in e["seeds"]:
+      row["seed"] += seed_offset
+  return report
+
+
+def test_merge_pools_one_config_of_two_studies_with_the_same_settings():
+  a = _with_settings(_report("a", ["gan_es_en", "wgan_es_en"]))
+  b = _with_settings(_report("b", ["gan_es_en"]), seed_offset=5)
+  merged = stability.merge_reports([("a", a), ("b", b)])
+  gan, wgan = merged["configs"]
+  assert (gan["study"], gan["pooled_from"], wgan["study"]) == ("1+2", [1, 2], 1)
+  assert [r["seed"] for r in gan["seeds"]] == list(range(10, 20))
+  assert gan["n_seeds"] == 10 and merged["overall"]["n_seeds"] == 15
+  # Reference: numpy over both studies' fixed rows (the same 5 rows twice).
+  for phase, method in _P:
+    for j, k in enumerate(_KS):
+      values = np.array([p[j] for p in _P[(phase, method)]] * 2)
+      got = gan[phase][method][k]
+      assert got["mean"] == pytest.approx(values.mean())
+      assert got["std"] == pytest.approx(values.std())
+      assert (got["min"], got["max"]) == (values.min(), values.max())
+  outcomes = [s["success"] for s in gan["seeds"]]
+  assert gan["n_success"] == sum(outcomes) == 2 * sum(
+      s["success"] for s in a["configs"][0]["seeds"])
+  # A third study pools on; the table names every study of the row.
+  c = _with_settings(_report("c", ["gan_es_en"]), seed_offset=10)
+  three = stability.merge_reports([("a", a), ("b", b), ("c", c)],
+                                  ["gan_es_en"])
+  [row] = three["configs"]
+  assert row["pooled_from"] == [1, 2, 3] and row["n_seeds"] == 15
+  assert "| 1+2+3 | gan_es_en" in study._summary_table(three)  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("b, words", [
+    (_with_settings(_report("b", ["gan_es_en"]), seed_offset=3),
+     "both hold seed 13, 14"),
+    (_with_settings(_report("b", ["gan_es_en"]), seed_offset=5,
+                    settings={"train": {"dis_lr": 0.2}, "model": {}}),
+     "trained with different settings"),
+    (_report("b", ["gan_es_en"]), "did not record its settings"),
+])
+def test_merge_does_not_pool_rows_of_other_settings_or_the_same_seeds(b, words):
+  a = _with_settings(_report("a", ["gan_es_en"]))
+  with pytest.raises(errors.ConfigError) as e:
+    stability.merge_reports([("a", a), ("b", b)])
+  assert "gan_es_en is in both a and b" in str(e.value)
+  assert words in str(e.value), str(e.value)
+
+
 def _merge(workdir, *sources, extra=()):
   args = [sys.executable, "-m", "experiments.stability",
           "--merge=" + ",".join(map(str, sources)), f"--workdir={workdir}",
@@ -595,6 +648,19 @@ def test_merge_flags_rows_whose_preset_changed_since(tiny_study, tmp_path):
   assert row["preset"] == {"status": "unrecorded"}
   assert "not checked against today's presets: `gan_synthetic`" in (
       out / "stability.md").read_text()
+  # The same study's rows with other seeds (as if seeds 2-3 ran in another
+  # workdir): one row of 4 seeds, still today's preset.
+  more = json.loads(json.dumps(original))
+  for row in more["configs"][0]["seeds"]:
+    row["seed"] += 2
+  (tmp_path / "more.json").write_text(json.dumps(more))
+  pooled = _merge(out, finished, tmp_path / "more.json",
+                  extra=["--configs=gan_synthetic"])
+  assert pooled.returncode == 0, pooled.stderr[-3000:]
+  [row] = _strict_json(out / "stability.json")["configs"]
+  assert (row["study"], row["n_seeds"]) == ("1+2", 4)
+  assert [r["seed"] for r in row["seeds"]] == [0, 1, 2, 3]
+  assert row["preset"] == {"status": "same"}
 
 
 def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
