@@ -14,8 +14,7 @@ import os
 import pathlib
 from typing import Optional, Union
 
-__all__ = ["DATA_DIR_ENV", "user_cache_dir", "data_root", "resolve",
-           "open_data_file"]
+__all__ = ["DATA_DIR_ENV", "user_cache_dir", "data_root", "resolve"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -63,14 +62,3 @@ def resolve(relative_path: PathLike,
     return path
   base = pathlib.Path(root).expanduser() if root is not None else data_root()
   return base / path
-
-
-def open_data_file(path: PathLike):
-  """Deprecated: use :func:`bdi_jax.data.catalogue.open_data_file`.
-
-  Kept until the readers (``bdi_jax/data/{embeddings,dictionaries}.py``) call
-  the catalogue's version; the import is late because the catalogue imports
-  this module.
-  """
-  from bdi_jax.data import catalogue  # pylint: disable=g-import-not-at-top
-  return catalogue.open_data_file(path)

@@ -1,46 +1,35 @@
-"""Refinement: dictionary induction from a mapping, and orthogonal Procrustes.
+"""Refinement: CSLS dictionary induction + orthogonal Procrustes, repeated.
 
-One refinement iteration (Conneau et al. 2018, Sec. 2.2-2.3) is::
+One round (Conneau et al. 2018, Sec. 2.2-2.3)::
 
-  ctx = retrieval.csls_context(mapped_src, tgt)
-  dico = build_dictionary(mapped_src, tgt, ctx)
-  w = procrustes(src[dico.pairs[:, 0]], tgt[dico.pairs[:, 1]])
+  dico = induction.induce(mapped_src, tgt, csls_context)
+  w = procrustes(src[dico pairs], tgt[dico pairs])
 
-The training loop composes these; nothing here holds state.
-
-Dictionary building keeps only the ``max_rank`` most frequent words on each
-side as candidates (vocabularies are frequency-ordered, so these are the first
-rows), because rare words have noisy embeddings. All retrieval goes through
-the registry of :mod:`bdi_jax.retrieval`.
+:func:`refine_batch` runs ``n_rounds`` rounds of every start mapping in one
+compiled call (``lax.scan`` over rounds, ``lax.map`` over seeds);
+:func:`refine_mappings` is the run's refinement phase around it: it keeps,
+per start, the best of the start and its rounds by the unsupervised
+criterion, with the last round's dictionary signals (bdi_jax/detector.py).
 """
 
-from typing import Callable, Dict, NamedTuple, Optional
+import dataclasses
+import functools
+from typing import Callable, Dict, List, NamedTuple, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from bdi_jax import retrieval
+from bdi_jax import console as console_lib
+from bdi_jax import detector, induction, retrieval, scoring
 
-__all__ = [
-    "InducedDictionary",
-    "BUILD_MODES",
-    "procrustes",
-    "build_dictionary",
-    "get_build_mode",
-]
+__all__ = ["procrustes", "Rounds", "refine_batch", "refine_mappings"]
 
 
-class InducedDictionary(NamedTuple):
-  """Translation pairs induced from a mapping, best first.
-
-  Attributes:
-    pairs: ``[m, 2]`` int32 ``(source id, target id)``, unique.
-    scores: ``[m]`` similarity of each pair under the retrieval method
-      (descending).
-  """
-  pairs: np.ndarray
-  scores: np.ndarray
+def _polar(cross: jax.Array) -> jax.Array:
+  """The orthogonal factor ``U V^T`` of ``cross = U S V^T``."""
+  u, _, vt = jnp.linalg.svd(cross, full_matrices=False)
+  return u @ vt
 
 
 def procrustes(src: jax.Array, tgt: jax.Array) -> jax.Array:
@@ -59,137 +48,134 @@ def procrustes(src: jax.Array, tgt: jax.Array) -> jax.Array:
   if src.ndim != 2 or src.shape != tgt.shape:
     raise ValueError(
         f"src and tgt must both be [m, d]; got {src.shape} and {tgt.shape}")
-  u, _, vt = jnp.linalg.svd(tgt.T @ src, full_matrices=False)
-  return u @ vt
+  return _polar(tgt.T @ src)
 
 
-def _effective_rank(max_rank: int, n: int) -> int:
-  return n if max_rank <= 0 or max_rank > n else int(max_rank)
+def dictionary_procrustes(d: induction.InducedDictionary, src, tgt):
+  """:func:`procrustes` of the pairs ``d`` keeps, as a masked sum (fixed
+  shapes, so it compiles)."""
+  n_s, n_t = d.s2t.shape[0], d.t2s.shape[0]
+  cross = ((tgt[d.s2t] * d.keep_s2t[:, None]).T @ src[:n_s]
+           + (tgt[:n_t] * d.keep_t2s[:, None]).T @ src[d.t2s])
+  return _polar(cross)
 
 
-class _Candidates:
-  """Lazily computed best match in each direction, restricted to top ranks.
-
-  Modes that need only one direction never pay for the other.
-  """
-
-  def __init__(self, mapped_src, tgt, ctx, method, max_rank, batch_size):
-    self._retrieve = retrieval.get_retriever(method)
-    n_src = _effective_rank(max_rank, mapped_src.shape[0])
-    n_tgt = _effective_rank(max_rank, tgt.shape[0])
-    self._src = mapped_src[:n_src]
-    self._tgt = tgt[:n_tgt]
-    # The r-terms stay the full-vocabulary ones: restricting candidates must not
-    # change how crowded each word's neighbourhood is.
-    self._ctx = None if ctx is None else retrieval.CSLSContext(
-        ctx.r_src[:n_src], ctx.r_tgt[:n_tgt], ctx.k)
-    self._batch_size = batch_size
-    self._s2t = self._t2s = None
-
-  def s2t(self):
-    """``(pairs [n_src, 2], scores)``: each source word -> its best target."""
-    if self._s2t is None:
-      nb = self._retrieve(None, self._src, self._tgt, 1, ctx=self._ctx,
-                          batch_size=self._batch_size)
-      src_ids = np.arange(self._src.shape[0])
-      self._s2t = _as_pairs(src_ids, np.asarray(nb.indices[:, 0]), nb.scores)
-    return self._s2t
-
-  def t2s(self):
-    """``(pairs [n_tgt, 2], scores)``: each target word -> its best source."""
-    if self._t2s is None:
-      ctx = None if self._ctx is None else self._ctx.reverse()
-      nb = self._retrieve(None, self._tgt, self._src, 1, ctx=ctx,
-                          batch_size=self._batch_size)
-      tgt_ids = np.arange(self._tgt.shape[0])
-      self._t2s = _as_pairs(np.asarray(nb.indices[:, 0]), tgt_ids, nb.scores)
-    return self._t2s
+class Rounds(NamedTuple):
+  """Per refinement round (leading axes ``[S, n_rounds]`` when batched)."""
+  w: jax.Array  # [d, d] the round's Procrustes mapping.
+  scores: scoring.Scores  # Its scores.
+  dictionary_size: jax.Array  # Pairs it was solved on.
+  # Jaccard index of the round's pairs and the previous round's (round 1:
+  # against nothing, so 0; the host reports None there).
+  dictionary_overlap: jax.Array
 
 
-def _as_pairs(src_ids, tgt_ids, scores):
-  pairs = np.stack([src_ids, tgt_ids], axis=1).astype(np.int32)
-  return pairs, np.asarray(scores[:, 0], dtype=np.float32)
+def _refine_one(w0, r_src0, r_tgt0, src, tgt, tgt_unit, query_ids,
+                s: scoring.Settings) -> Rounds:
+  def one_round(carry, _):
+    w, r_src, r_tgt, previous = carry
+    d = induction.induce(
+        scoring.mapped_unit(w, src), tgt_unit,
+        retrieval.CSLSContext(r_src, r_tgt, s.csls_k),
+        method=s.refine_method, mode=s.refine_mode, max_rank=s.max_rank,
+        batch_size=s.batch_size)
+    w = dictionary_procrustes(d, src, tgt).astype(w0.dtype)
+    scores = scoring.score_one(w, src, tgt_unit, query_ids, s)
+    size, shared = d.size(), induction.shared_pairs(d, previous)
+    overlap = shared / jnp.maximum(1, size + previous.size() - shared)
+    return ((w, scores.r_src, scores.r_tgt, d),
+            Rounds(w, scores, size, overlap))
+
+  n_s = induction.effective_rank(s.max_rank, src.shape[0])
+  n_t = induction.effective_rank(s.max_rank, tgt.shape[0])
+  nothing = induction.InducedDictionary(
+      jnp.zeros(n_s, jnp.int32), jnp.zeros(n_t, jnp.int32),
+      jnp.zeros(n_s, bool), jnp.zeros(n_t, bool),
+      jnp.zeros(n_s, src.dtype), jnp.zeros(n_t, src.dtype))
+  _, rounds = jax.lax.scan(one_round, (w0, r_src0, r_tgt0, nothing), None,
+                           length=s.n_rounds)
+  return rounds
 
 
-def _combine(a, b, keep_both_only: bool):
-  """Union or intersection of two scored pair sets.
-
-  A pair found in both directions has the same score in both (cosine and
-  CSLS are symmetric given the full-vocabulary r-terms), up to rounding; the
-  larger one is kept.
-  """
-  pairs = np.concatenate([a[0], b[0]])
-  scores = np.concatenate([a[1], b[1]])
-  uniq, inverse, counts = np.unique(pairs, axis=0, return_inverse=True,
-                                    return_counts=True)
-  best = np.full(len(uniq), -np.inf, dtype=np.float32)
-  np.maximum.at(best, inverse.reshape(-1), scores)
-  # Each direction holds a pair at most once, so a count of 2 means both.
-  keep = counts == 2 if keep_both_only else np.ones(len(uniq), bool)
-  return uniq[keep], best[keep]
-
-
-BuildMode = Callable[[_Candidates], tuple]
-
-BUILD_MODES: Dict[str, BuildMode] = {
-    "S2T": lambda c: c.s2t(),
-    "T2S": lambda c: c.t2s(),
-    "S2T|T2S": lambda c: _combine(c.s2t(), c.t2s(), keep_both_only=False),
-    "S2T&T2S": lambda c: _combine(c.s2t(), c.t2s(), keep_both_only=True),
-}
-
-
-def get_build_mode(name: str) -> BuildMode:
-  """Looks up a dictionary-building rule of :data:`BUILD_MODES` by name."""
-  try:
-    return BUILD_MODES[name]
-  except KeyError:
-    raise ValueError(
-        f"unknown dictionary build mode {name!r}; expected one of "
-        f"{sorted(BUILD_MODES)}") from None
-
-
-def build_dictionary(mapped_src: jax.Array, tgt: jax.Array,
-                     ctx: Optional[retrieval.CSLSContext], *,
-                     method: str = "csls", mode: str = "S2T&T2S",
-                     max_rank: int = 15000,
-                     batch_size: Optional[int] = None) -> InducedDictionary:
-  """Induces a dictionary from mapped embeddings.
+@functools.partial(jax.jit, static_argnames=("settings",))
+def refine_batch(ws: jax.Array, r_src: jax.Array, r_tgt: jax.Array,
+                 src: jax.Array, tgt: jax.Array, tgt_unit: jax.Array,
+                 query_ids: Optional[jax.Array],
+                 settings: scoring.Settings) -> Rounds:
+  """``settings.n_rounds`` refinement rounds of every start mapping.
 
   Args:
-    mapped_src: ``[n_src, d]`` row-normalised mapped source embeddings,
-      frequency-ordered.
-    tgt: ``[n_tgt, d]`` row-normalised target embeddings, frequency-ordered.
-    ctx: :class:`~bdi_jax.retrieval.CSLSContext` of the full vocabularies;
-      required for ``method="csls"``, ignored for ``"nn"``.
-    method: a key of :data:`bdi_jax.retrieval.RETRIEVERS`.
-    mode: a key of :data:`BUILD_MODES`: ``"S2T"`` (each source word -> best
-      target), ``"T2S"`` (each target -> best source), ``"S2T|T2S"`` (union)
-      or ``"S2T&T2S"`` (intersection, i.e. mutual nearest neighbours).
-    max_rank: only the first ``max_rank`` words of each side are queries and
-      candidates; ``<= 0`` or larger than the vocabulary means all.
-    batch_size: retrieval chunk size; ``None`` picks it from a memory budget.
+    ws: ``[S, d, d]`` start mappings.
+    r_src, r_tgt: ``[S, n_src]``, ``[S, n_tgt]`` their CSLS r-vectors (from
+      :func:`bdi_jax.scoring.score_batch`), so the first dictionary costs no
+      extra context.
+    src, tgt: embeddings as trained on (Procrustes fits these).
+    tgt_unit: ``tgt`` row-normalised (retrieval).
+    query_ids: ``[q]`` test source ids, or None.
+    settings: see :class:`bdi_jax.scoring.Settings`.
 
   Returns:
-    :class:`InducedDictionary` with unique pairs sorted by score descending
-    (ties by source then target id).
+    :class:`Rounds` with leading axes ``[S, n_rounds]``.
+  """
+  return jax.lax.map(
+      lambda xs: _refine_one(*xs, src, tgt, tgt_unit, query_ids, settings),
+      (ws, r_src, r_tgt))
+
+
+def refine_mappings(spaces: scoring.Spaces,
+                    starts: Sequence[scoring.Mapping],
+                    settings: scoring.Settings, seeds: Sequence[int], *,
+                    log: Optional[Callable[[Dict], None]] = None,
+                    console: Optional[console_lib.Console] = None
+                    ) -> List[scoring.Mapping]:
+  """Refines every start mapping (seed ``seeds[i]``) in one compiled call.
+
+  Returns, per start, the best of the start and every round by the
+  unsupervised criterion, with the last round's dictionary signals.
 
   Raises:
-    ValueError: unknown ``method`` or ``mode``, or no pair with a finite
-      score induced.
+    ValueError: a round induced no pair (a degenerate mapping).
   """
-  build = get_build_mode(mode)
-  candidates = _Candidates(mapped_src, tgt, ctx, method, max_rank, batch_size)
-  pairs, scores = build(candidates)
-  # A diverged mapping (NaN/inf embeddings) yields meaningless neighbours;
-  # dropping them turns it into the explicit error below.
-  finite = np.isfinite(scores)
-  pairs, scores = pairs[finite], scores[finite]
-  if len(pairs) == 0:
-    raise ValueError(
-        f"build_dictionary(method={method!r}, mode={mode!r}, "
-        f"max_rank={max_rank}) induced no pairs; the mapping is probably "
-        "degenerate")
-  order = np.lexsort((pairs[:, 1], pairs[:, 0], -scores))
-  return InducedDictionary(pairs=pairs[order].astype(np.int32),
-                           scores=scores[order].astype(np.float32))
+  console = console or console_lib.Console(bars=False, enabled=False)
+  if not starts:
+    return []
+  queries, gold = scoring.test_queries(spaces)
+  # How many words could pair up at most: the dictionary's mutual-NN size over
+  # this is the detector's main signal.
+  n_max = min(spaces.src.shape[0], spaces.tgt.shape[0],
+              settings.max_rank or spaces.src.shape[0])
+  desc = (f"refine {len(starts)} seeds" if len(starts) > 1
+          else f"refine seed {seeds[0]}")
+  with console.bar(1, desc) as bar:
+    rounds = jax.device_get(refine_batch(
+        jnp.asarray(np.stack([b.w for b in starts]).astype(np.float32)),
+        jnp.stack([b.ctx.r_src for b in starts]),
+        jnp.stack([b.ctx.r_tgt for b in starts]),
+        spaces.src, spaces.tgt, spaces.tgt_unit, queries, settings))
+    bar.update(1)
+  out = []
+  for i, (seed, start) in enumerate(zip(seeds, starts)):
+    best, signals = start, {}
+    for r in range(settings.n_rounds):
+      size = int(rounds.dictionary_size[i, r])
+      if size == 0:
+        raise ValueError(
+            f"refinement round {r + 1} of seed {seed} induced no dictionary "
+            f"pairs (refine.method={settings.refine_method!r}, "
+            f"mode={settings.refine_mode!r}); the mapping is probably "
+            "degenerate")
+      signals = detector.refinement_signals(
+          size, n_max, None if r == 0 else float(rounds.dictionary_overlap[i, r]))
+      current = scoring.mapping_from_scores(
+          jax.tree.map(lambda x, i=i, r=r: x[i, r], rounds.scores),
+          rounds.w[i, r], gold, settings, f"refinement round {r + 1}")
+      if log:
+        log({"phase": "refinement", "seed": seed, "round": r + 1,
+             "dictionary_size": size, **signals,
+             "criterion": current.criterion, "precision": current.precision})
+      if current.criterion > best.criterion:
+        best = current
+    console.log(f"refined seed {seed}: criterion {best.criterion:.4f} "
+                f"({best.origin})")
+    out.append(dataclasses.replace(best, signals=signals))
+  return out

@@ -1,16 +1,14 @@
-"""Chunked nearest-neighbour and CSLS retrieval between embedding spaces.
+"""Nearest-neighbour and CSLS retrieval between embedding spaces.
 
-This is the only module of the package that computes neighbours; dictionary
-induction, evaluation and the unsupervised criterion all go through it.
+This is the only module of the package that callers use for neighbours;
+dictionary induction, evaluation and the unsupervised criterion all go
+through it. It holds the CSLS neighbourhood terms of a mapping and the
+retrievers chosen by name; the chunked top-k search itself is
+:mod:`bdi_jax.topk` and the chunk sizing :mod:`bdi_jax.chunk_size`, whose
+public names are re-exported here.
 
 Conventions: embeddings are rows ``[n, d]`` assumed row-normalised (see
 :func:`normalize_rows`), so the similarity is the dot product (= cosine).
-
-Large vocabularies (200k words) make a dense ``[q, n]`` similarity matrix too
-big, so every function processes the queries in chunks of ``batch_size`` rows
-and keeps only the top-k of each chunk. The last chunk is padded to the full
-chunk size so that the jitted chunk functions (module level, ``k`` static) are
-compiled once per ``(batch_size, n, d, k)`` rather than once per call.
 
 CSLS (cross-domain similarity local scaling), Conneau et al. 2018, Sec. 2.3::
 
@@ -26,11 +24,23 @@ most of the time, are not done once per direction.
 """
 
 import functools
-import os
 from typing import Callable, Dict, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
+
+from bdi_jax.chunk_size import DEFAULT_MEMORY_MB
+from bdi_jax.chunk_size import MEMORY_ENV_VAR
+from bdi_jax.chunk_size import auto_batch_size
+# Private here as it was before the split; benchmarks/matmuls.py mirrors
+# csls_context's blocks with it.
+from bdi_jax.chunk_size import resolve_batch as _resolve_batch
+from bdi_jax.topk import Neighbors
+from bdi_jax.topk import check_pair
+from bdi_jax.topk import csls_knn
+from bdi_jax.topk import knn
+from bdi_jax.topk import mean_topk_similarity
+from bdi_jax.topk import normalize_rows
 
 __all__ = [
     "Neighbors",
@@ -50,22 +60,6 @@ __all__ = [
     "get_retriever",
 ]
 
-# Budget for one ``[batch, n_keys]`` similarity block. XLA's top-k keeps a few
-# temporaries of the same size, so peak use is a small multiple of this.
-DEFAULT_MEMORY_MB = 256
-MEMORY_ENV_VAR = "BDI_RETRIEVAL_MEMORY_MB"
-
-
-class Neighbors(NamedTuple):
-  """Top-k retrieval result, best first.
-
-  Attributes:
-    scores: ``[q, k]`` similarity (cosine for NN, CSLS value for CSLS).
-    indices: ``[q, k]`` int32 row indices into the keys.
-  """
-  scores: jax.Array
-  indices: jax.Array
-
 
 class CSLSContext(NamedTuple):
   """The two CSLS neighbourhood terms of one mapping.
@@ -84,83 +78,6 @@ class CSLSContext(NamedTuple):
   def reverse(self) -> "CSLSContext":
     """The context seen from the target side (for target -> source queries)."""
     return CSLSContext(r_src=self.r_tgt, r_tgt=self.r_src, k=self.k)
-
-
-def normalize_rows(x: jax.Array, eps: float = 1e-12) -> jax.Array:
-  """Scales each row of ``x: [n, d]`` to unit L2 norm; zero rows stay zero."""
-  norms = jnp.linalg.norm(x, axis=-1, keepdims=True)
-  return x / jnp.maximum(norms, eps)
-
-
-def _memory_budget_bytes(memory_bytes: Optional[int]) -> int:
-  if memory_bytes is not None:
-    budget = int(memory_bytes)
-  else:
-    raw = os.environ.get(MEMORY_ENV_VAR)
-    try:
-      mb = float(raw) if raw else DEFAULT_MEMORY_MB
-    except ValueError:
-      raise ValueError(
-          f"{MEMORY_ENV_VAR} must be a number of megabytes, got {raw!r}"
-      ) from None
-    budget = int(mb * 2**20)
-  if budget <= 0:
-    raise ValueError(f"memory budget must be positive, got {budget} bytes")
-  return budget
-
-
-def auto_batch_size(n_keys: int, dim: int, *,
-                    memory_bytes: Optional[int] = None,
-                    itemsize: int = 4) -> int:
-  """Largest query chunk whose similarity block fits in the memory budget.
-
-  The block is ``[batch, n_keys]`` plus the ``[batch, dim]`` query chunk, both
-  of ``itemsize`` bytes per entry.
-
-  Args:
-    n_keys: number of rows searched (``n``).
-    dim: embedding dimension (``d``).
-    memory_bytes: budget in bytes; default ``$BDI_RETRIEVAL_MEMORY_MB``
-      megabytes, else :data:`DEFAULT_MEMORY_MB`.
-    itemsize: bytes per entry (4 for float32).
-
-  Returns:
-    A batch size >= 1; a multiple of 8 when it is at least 8 (friendlier tiles).
-    It is 1 when even one row exceeds the budget.
-  """
-  budget = _memory_budget_bytes(memory_bytes)
-  per_row = (int(n_keys) + int(dim)) * int(itemsize)
-  batch = max(1, budget // max(per_row, 1))
-  if batch >= 8:
-    batch -= batch % 8
-  return int(batch)
-
-
-def _check_pair(queries: jax.Array, keys: jax.Array, k: int) -> None:
-  if queries.ndim != 2 or keys.ndim != 2 or queries.shape[1] != keys.shape[1]:
-    raise ValueError(
-        f"queries and keys must be [q, d] and [n, d] with the same d; got "
-        f"{queries.shape} and {keys.shape}")
-  if not 1 <= k <= keys.shape[0]:
-    raise ValueError(f"k must be in [1, n_keys={keys.shape[0]}], got {k}")
-
-
-@functools.partial(jax.jit, static_argnames=("k",))
-def _knn_chunk(queries, keys, k):
-  return jax.lax.top_k(queries @ keys.T, k)
-
-
-@functools.partial(jax.jit, static_argnames=("k",))
-def _mean_topk_chunk(queries, keys, k):
-  return jnp.mean(jax.lax.top_k(queries @ keys.T, k)[0], axis=-1)
-
-
-@functools.partial(jax.jit, static_argnames=("k",))
-def _csls_chunk(queries, r_queries, keys, r_keys, k):
-  # r_queries shifts a whole row, so it does not change the ranking; it is kept
-  # so that the returned scores are the true CSLS values.
-  scores = 2.0 * (queries @ keys.T) - r_queries[:, None] - r_keys[None, :]
-  return jax.lax.top_k(scores, k)
 
 
 # Target rows per tile of the fused CSLS pass. A ``[batch, tile]`` block stays
@@ -268,81 +185,6 @@ def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
   return r_src, r_tgt
 
 
-def _resolve_batch(batch_size: Optional[int], n_queries: int, n_keys: int,
-                   dim: int, itemsize: int) -> int:
-  if batch_size is None:
-    batch_size = auto_batch_size(n_keys, dim, itemsize=itemsize)
-  if batch_size < 1:
-    raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-  return int(min(batch_size, max(n_queries, 1)))
-
-
-@functools.partial(jax.jit, static_argnames=("chunk_fn", "k", "batch_size"))
-def _map_chunks(chunk_fn: Callable, row_args, const_args, k: int,
-                batch_size: int):
-  """Applies ``chunk_fn(*row_chunks, *const_args, k=k)`` over query chunks.
-
-  ``row_args`` are arrays whose leading axis is the query axis; they are padded
-  to a multiple of ``batch_size`` and the chunks run as one ``lax.map``, so
-  every call sees the same shape and the whole loop also runs inside ``jit``.
-  Outputs (a pytree of arrays with a leading query axis) are concatenated and
-  trimmed.
-  """
-  n = row_args[0].shape[0]
-  n_chunks = -(-n // batch_size)
-  pad = n_chunks * batch_size - n
-  chunks = [jnp.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)).reshape(
-      (n_chunks, batch_size) + a.shape[1:]) for a in row_args]
-  out = jax.lax.map(lambda c: chunk_fn(*c, *const_args, k=k), chunks)
-  return jax.tree.map(
-      lambda x: x.reshape((n_chunks * batch_size,) + x.shape[2:])[:n], out)
-
-
-def knn(queries: jax.Array, keys: jax.Array, k: int, *,
-        batch_size: Optional[int] = None) -> Neighbors:
-  """Top-k keys of each query by cosine similarity.
-
-  Args:
-    queries: ``[q, d]`` row-normalised queries.
-    keys: ``[n, d]`` row-normalised keys.
-    k: neighbours per query, ``1 <= k <= n``.
-    batch_size: queries per chunk; ``None`` picks :func:`auto_batch_size`.
-
-  Returns:
-    :class:`Neighbors` with ``scores [q, k]`` (cosines, descending) and
-    ``indices [q, k]`` into ``keys``.
-  """
-  _check_pair(queries, keys, k)
-  if queries.shape[0] == 0:
-    return Neighbors(jnp.zeros((0, k), queries.dtype),
-                     jnp.zeros((0, k), jnp.int32))
-  b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
-                     keys.shape[1], keys.dtype.itemsize)
-  scores, indices = _map_chunks(_knn_chunk, (queries,), (keys,), k, b)
-  return Neighbors(scores, indices)
-
-
-def mean_topk_similarity(queries: jax.Array, keys: jax.Array, k: int, *,
-                         batch_size: Optional[int] = None) -> jax.Array:
-  """Mean of each query's ``k`` largest similarities (the CSLS r-term).
-
-  Args:
-    queries: ``[q, d]`` row-normalised queries.
-    keys: ``[n, d]`` row-normalised keys.
-    k: neighbourhood size, ``1 <= k <= n``.
-    batch_size: queries per chunk; ``None`` picks :func:`auto_batch_size`.
-
-  Returns:
-    ``[q]`` mean top-k cosine.
-  """
-  _check_pair(queries, keys, k)
-  if queries.shape[0] == 0:
-    return jnp.zeros((0,), queries.dtype)
-  b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
-                     keys.shape[1], keys.dtype.itemsize)
-  return _map_chunks(_mean_topk_chunk, (queries,), (keys,), k, b)
-
-
 def csls_context(mapped_src: jax.Array, tgt: jax.Array, k: int = 10, *,
                  batch_size: Optional[int] = None) -> CSLSContext:
   """Computes both CSLS r-vectors of a mapping once.
@@ -357,45 +199,12 @@ def csls_context(mapped_src: jax.Array, tgt: jax.Array, k: int = 10, *,
   Returns:
     :class:`CSLSContext` with ``r_src [n_src]`` and ``r_tgt [n_tgt]``.
   """
-  _check_pair(mapped_src, tgt, k)
-  _check_pair(tgt, mapped_src, k)
+  check_pair(mapped_src, tgt, k)
+  check_pair(tgt, mapped_src, k)
   b = _resolve_batch(batch_size, mapped_src.shape[0], tgt.shape[0],
                      tgt.shape[1], tgt.dtype.itemsize)
   r_src, r_tgt = _fused_r_terms(mapped_src, tgt, k, b)
   return CSLSContext(r_src=r_src, r_tgt=r_tgt, k=k)
-
-
-def csls_knn(queries: jax.Array, keys: jax.Array, r_queries: jax.Array,
-             r_keys: jax.Array, k: int, *,
-             batch_size: Optional[int] = None) -> Neighbors:
-  """Top-k keys of each query by CSLS ``2 cos(q, t) - r_q - r_t``.
-
-  Args:
-    queries: ``[q, d]`` row-normalised queries.
-    keys: ``[n, d]`` row-normalised keys.
-    r_queries: ``[q]`` r-term of each query (vs the keys' space).
-    r_keys: ``[n]`` r-term of each key (vs the queries' space).
-    k: neighbours per query, ``1 <= k <= n``.
-    batch_size: queries per chunk; ``None`` picks :func:`auto_batch_size`.
-
-  Returns:
-    :class:`Neighbors` with CSLS ``scores [q, k]`` (descending) and
-    ``indices [q, k]`` into ``keys``.
-  """
-  _check_pair(queries, keys, k)
-  if r_queries.shape != (queries.shape[0],) or r_keys.shape != (
-      keys.shape[0],):
-    raise ValueError(
-        f"r_queries must be [{queries.shape[0]}] and r_keys [{keys.shape[0]}];"
-        f" got {r_queries.shape} and {r_keys.shape}")
-  if queries.shape[0] == 0:
-    return Neighbors(jnp.zeros((0, k), queries.dtype),
-                     jnp.zeros((0, k), jnp.int32))
-  b = _resolve_batch(batch_size, queries.shape[0], keys.shape[0],
-                     keys.shape[1], keys.dtype.itemsize)
-  scores, indices = _map_chunks(_csls_chunk, (queries, r_queries),
-                                (keys, r_keys), k, b)
-  return Neighbors(scores, indices)
 
 
 # A retriever maps ``query_ids`` (rows of ``mapped_src``; ``None`` = all) to

@@ -9,8 +9,8 @@ retrieval saw:
 * :func:`aligned_vectors`: the two spaces as retrieval used them (mapped
   source ``normalize_rows(X @ W.T)``, target ``normalize_rows(Y)``);
 * :func:`translate`: top-k NN / CSLS translations of words;
-* :func:`evaluate`: P@k of the mapping on any dictionary, through
-  :func:`bdi_jax.pipeline.score_mapping` (so on the run's own test dictionary
+* :func:`score_run`: P@k of the mapping on any dictionary, through
+  :func:`bdi_jax.scoring.score_mapping` (so on the run's own test dictionary
   it reproduces ``summary.json``).
 
 A folder that is not a finished run raises :class:`bdi_jax.errors.WorkdirError`
@@ -28,15 +28,15 @@ import numpy as np
 
 from bdi_jax import errors
 from bdi_jax import paths
-from bdi_jax import pipeline
 from bdi_jax import retrieval
+from bdi_jax import scoring
 from bdi_jax.data import dictionaries
 from bdi_jax.data import tasks
 
 __all__ = ["SavedRun", "Translation", "load_config", "load_summary",
            "load_run", "resolve_user_path", "seed_file", "device_spaces",
            "mapped_source", "aligned_vectors", "csls_context", "translate",
-           "evaluate", "recorded_precision"]
+           "score_run", "recorded_precision"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -232,18 +232,18 @@ def load_run(workdir: PathLike, *, seed: Optional[int] = None,
                   seed, task)
 
 
-def device_spaces(run: SavedRun) -> pipeline.Spaces:
+def device_spaces(run: SavedRun) -> scoring.Spaces:
   """The run's spaces on the device, as the pipeline builds them."""
-  return pipeline.device_spaces(run.task)
+  return scoring.device_spaces(run.task)
 
 
-def mapped_source(spaces: pipeline.Spaces, w) -> jax.Array:
+def mapped_source(spaces: scoring.Spaces, w) -> jax.Array:
   """``normalize_rows(X @ W.T)``: the source space that retrieval searches.
 
   The pipeline's own function, so that exported and translated vectors are
   exactly what the run scored.
   """
-  return pipeline.mapped_source(spaces, w)
+  return scoring.mapped_source(spaces, w)
 
 
 def aligned_vectors(run: SavedRun, max_words: Optional[int] = None):
@@ -270,7 +270,7 @@ def _batch_size(config) -> Optional[int]:
   return config.eval.batch_size or None
 
 
-def csls_context(run: SavedRun, spaces: pipeline.Spaces,
+def csls_context(run: SavedRun, spaces: scoring.Spaces,
                  mapped: jax.Array) -> retrieval.CSLSContext:
   """The CSLS r-vectors with the run's ``eval.csls_k``."""
   return retrieval.csls_context(mapped, spaces.tgt_unit,
@@ -313,10 +313,10 @@ def translate(run: SavedRun, words: Sequence[str], k: int = 5,
           for w, i in zip(words, ids)]
 
 
-def evaluate(run: SavedRun) -> pipeline.Mapping:
+def score_run(run: SavedRun) -> scoring.Mapping:
   """Scores the run's mapping on its (possibly replaced) test dictionary.
 
-  Uses :func:`bdi_jax.pipeline.score_mapping` with the run's config, so the
+  Uses :func:`bdi_jax.scoring.score_mapping` with the run's config, so the
   precision on the run's own test dictionary equals ``summary.json``'s.
 
   Raises:
@@ -326,8 +326,9 @@ def evaluate(run: SavedRun) -> pipeline.Mapping:
     raise errors.ConfigError(
         f"run {run.workdir} has no test dictionary; give one with --dict")
   spaces = device_spaces(run)
-  return pipeline.score_mapping(spaces, run.w, run.config,
-                                f"{run.w_file.name} (saved)")
+  return scoring.score_mapping(spaces, run.w,
+                               scoring.settings_from_config(run.config),
+                               f"{run.w_file.name} (saved)")
 
 
 def recorded_precision(run: SavedRun) -> Optional[Dict[str, Dict[str, float]]]:

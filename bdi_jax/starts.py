@@ -12,9 +12,9 @@ from typing import Callable, Dict, NamedTuple
 import jax
 import numpy as np
 
-from bdi_jax import errors, gromov, refine
+from bdi_jax import errors, gromov, refine, scoring
 
-__all__ = ["Start", "STARTS", "get_start"]
+__all__ = ["Start", "STARTS", "get_start", "start_mappings", "start_weights"]
 
 
 class Start(NamedTuple):
@@ -65,3 +65,29 @@ def get_start(name: str) -> Start:
   except KeyError:
     raise errors.ConfigError(
         f"unknown start method {name!r}; known: {sorted(STARTS)}") from None
+
+
+def start_weights(name: str, task, spaces, config, seeds) -> np.ndarray:
+  """``[len(seeds), d, d]`` start mappings of the method ``name``."""
+  start = get_start(name)
+  if start.deterministic:  # The same for every seed: compute it once.
+    return np.stack([start.fn(task, spaces, config, seeds[0])] * len(seeds))
+  return np.stack([start.fn(task, spaces, config, s) for s in seeds])
+
+
+def start_mappings(task, spaces, config, seeds, settings, console):
+  """The computed-start phase: each seed's start, scored. A deterministic
+  start is computed and scored once, and the same Mapping serves every seed
+  (so it is refined once)."""
+  start = get_start(config.method)
+  if start.deterministic:
+    w = start.fn(task, spaces, config, seeds[0])
+    return [scoring.score_mapping(spaces, w, settings,
+                                  start.description)] * len(seeds)
+  out = []
+  for seed in seeds:
+    w = start.fn(task, spaces, config, seed)
+    out.append(scoring.score_mapping(spaces, w, settings, start.description))
+    console.log(f"{start.description} seed {seed}: criterion "
+                f"{out[-1].criterion:.4f}")
+  return out

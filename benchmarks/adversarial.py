@@ -1,7 +1,7 @@
 """Throughput of the adversarial phase, measured on the real training code.
 
-The step is built exactly as ``pipeline.adversarial_training`` builds it
-(``trainer.build_trainer`` from a registry config: vmapped over seeds, a
+The step is built exactly as ``adversarial.adversarial_training`` gets it
+(``multi_seed.build_trainer`` from a registry config: vmapped over seeds, a
 ``lax.scan`` chunk, donated state), and fed generated embeddings of the
 requested shape, so the figure is what a real run would see minus the epoch-end
 evaluation.
@@ -20,8 +20,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks import matmuls
-from bdi_jax import trainer
-from bdi_jax import train as train_lib
+from bdi_jax import multi_seed
+from bdi_jax import step as step_lib
 from experiments.configs import registry
 
 __all__ = ["benchmark_config", "measure_throughput"]
@@ -47,13 +47,13 @@ def benchmark_config(config_name: str, *, batch: int, n_seeds: int,
   return config
 
 
-def _generated_data(vocab: int, dim: int, seed: int) -> train_lib.EmbeddingData:
+def _generated_data(vocab: int, dim: int, seed: int) -> step_lib.EmbeddingData:
   # The step's cost does not depend on the values, only on the shapes; a
   # normal matrix is enough.
   rng = np.random.default_rng(seed)
   src = rng.standard_normal((vocab, dim), dtype=np.float32)
   tgt = rng.standard_normal((vocab, dim), dtype=np.float32)
-  return train_lib.EmbeddingData(jnp.asarray(src), jnp.asarray(tgt))
+  return step_lib.EmbeddingData(jnp.asarray(src), jnp.asarray(tgt))
 
 
 def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
@@ -89,8 +89,10 @@ def measure_throughput(*, batch: int, n_seeds: int = 1, dim: int = 300,
                             hidden=hidden, dis_steps=dis_steps,
                             chunk_steps=chunk_steps)
   data = _generated_data(vocab, dim, seed=0)
-  init_fn, chunk_fn, steps = trainer.build_trainer(config, dim)
-  init_keys, run_keys = trainer.seed_keys(list(range(n_seeds)))
+  trainer = multi_seed.build_trainer(config, dim)
+  init_fn, steps = trainer.init_fn, trainer.chunk_steps
+  chunk_fn = trainer.chunk_fn(steps)
+  init_keys, run_keys = multi_seed.seed_keys(list(range(n_seeds)))
   state = init_fn(init_keys)
   jax.block_until_ready(state)
 

@@ -33,7 +33,7 @@ import numpy as np
 from benchmarks import environment
 from benchmarks import generated
 from benchmarks import matmuls
-from bdi_jax import evaluate, models, refine, retrieval
+from bdi_jax import induction, metrics, models, refine, retrieval
 
 __all__ = ["RESULT_PREFIX", "measure_retrieval", "measure_refine", "main"]
 
@@ -103,7 +103,7 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
   tic = time.perf_counter()
   _warm_context(mapped, tgt, k)
   zero_ctx = _zero_context(vocab, vocab, k)
-  evaluate.mean_cosine_criterion(mapped, tgt, zero_ctx, n_words=n_words)
+  metrics.mean_cosine_criterion(mapped, tgt, zero_ctx, n_words=n_words)
   evaluation(zero_ctx)
   warmup_s = time.perf_counter() - tic
 
@@ -113,7 +113,7 @@ def measure_retrieval(vocab: int, dim: int, *, queries: int = 1500,
   jax.block_until_ready(ctx)
   context_s = time.perf_counter() - tic
   tic = time.perf_counter()
-  criterion = evaluate.mean_cosine_criterion(mapped, tgt, ctx, n_words=n_words)
+  criterion = metrics.mean_cosine_criterion(mapped, tgt, ctx, n_words=n_words)
   criterion_s = time.perf_counter() - tic  # A float: already synchronised.
 
   # The context's matrix products alone, same blocks: its efficiency.
@@ -155,7 +155,7 @@ def measure_refine(vocab: int, dim: int, *, max_rank: int = 15000,
                    k: int = 10, seed: int = 0) -> Dict[str, Any]:
   """Times one refinement round: CSLS context, dictionary, Procrustes.
 
-  The work of one ``pipeline.refine_mapping`` round, scoring aside: map and
+  The work of one ``refine.refine_mappings`` round, scoring aside: map and
   normalise the source, compute the CSLS context (the pipeline computes it
   when it scores a mapping and reuses it for the dictionary), induce an
   S2T&T2S dictionary over the ``max_rank`` most frequent words, and solve
@@ -179,7 +179,7 @@ def measure_refine(vocab: int, dim: int, *, max_rank: int = 15000,
   n_rank = vocab if max_rank <= 0 else min(max_rank, vocab)
 
   def induce(mapped, ctx):
-    return refine.build_dictionary(mapped, tgt, ctx, method="csls",
+    return induction.build_dictionary(mapped, tgt, ctx, method="csls",
                                    mode="S2T&T2S", max_rank=max_rank)
 
   def solve(induced):

@@ -46,7 +46,7 @@ def result(run, mapping, dictionary: str, own_data: bool) -> dict:
 
   Args:
     run: the loaded :class:`bdi_jax.saved.SavedRun`.
-    mapping: its scored mapping (:func:`bdi_jax.saved.evaluate`).
+    mapping: its scored mapping (:func:`bdi_jax.saved.score_run`).
     dictionary: the dictionary's name, for the report.
     own_data: whether this is the run's own test data (then ``summary.json``
       is quoted beside, to compare).
@@ -96,7 +96,7 @@ def main(argv):
   own_data = not (FLAGS.dict or FLAGS.src_emb or FLAGS.tgt_emb)
   name = FLAGS.dict or run.config.data.test_dict or (
       "the built-in synthetic test dictionary")
-  res = result(run, saved.evaluate(run), name, own_data)
+  res = result(run, saved.score_run(run), name, own_data)
   print(format_result(res))
   stem = pathlib.Path(FLAGS.dict).name if FLAGS.dict else "test"
   seed = f"-seed{FLAGS.seed}" if FLAGS.seed is not None else ""

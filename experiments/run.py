@@ -36,7 +36,9 @@ _WORKDIR = flags.DEFINE_string(
     "workdir", None, "Output folder (default: runs/<config>/<date-time>).")
 _OVERWRITE = flags.DEFINE_bool(
     "overwrite", False, "Replace results already in --workdir.")
-_LIST = flags.DEFINE_bool("list_configs", False, "Print the config names.")
+_LIST = flags.DEFINE_bool(
+    "list_configs", False,
+    "Print each config name, what it is and whether its data is present.")
 _DISTRIBUTED = flags.DEFINE_bool(
     "distributed", False,
     "Call jax.distributed.initialize() first (multi-host; the coordinator is "
@@ -82,7 +84,12 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
   if _LIST.value:
-    print("\n".join(sorted(registry.CONFIGS)))
+    # One line a name: what it is, and whether its files are on disk.
+    names = sorted(registry.CONFIGS)
+    width = max(map(len, names))
+    for name in names:
+      print(f"{name:<{width}}  {registry.DESCRIPTIONS[name]} -- "
+            f"{registry.data_status(name)}")
     return
   if _DISTRIBUTED.value:
     import jax  # pylint: disable=g-import-not-at-top

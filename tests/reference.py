@@ -16,3 +16,10 @@ def np_scores(src, tgt, method, k):
   r_src = np.mean(-np.sort(-sims, axis=1)[:, :k], axis=1)
   r_tgt = np.mean(-np.sort(-sims.T, axis=1)[:, :k], axis=1)
   return 2 * sims - r_src[:, None] - r_tgt[None, :]
+
+
+def jaccard_of_pairs(pairs, previous):
+  """Jaccard index of two ``[m, 2]`` pair arrays, as Python sets."""
+  a = {tuple(p) for p in np.asarray(pairs).tolist()}
+  b = {tuple(p) for p in np.asarray(previous).tolist()}
+  return len(a & b) / max(1, len(a | b))

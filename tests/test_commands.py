@@ -16,7 +16,7 @@ import sys
 import numpy as np
 import pytest
 
-from bdi_jax import evaluate as evaluate_lib
+from bdi_jax import metrics
 from bdi_jax import pipeline
 from bdi_jax import saved
 from bdi_jax.data import embeddings, load_vec, synthetic
@@ -99,7 +99,7 @@ def test_export_reproduces_the_runs_nn_precision(gan_run, tmp_path):
   pairs = np.array([(src.word_to_index[s], tgt.word_to_index[t])
                     for s, t in gold])
   import jax.numpy as jnp  # pylint: disable=g-import-not-at-top
-  nn = evaluate_lib.evaluate_translation(
+  nn = metrics.evaluate_translation(
       jnp.asarray(src.vectors), jnp.asarray(tgt.vectors), pairs, None,
       methods=("nn",))
   _close(nn, {"nn": summary["refined"]["nn"]})
@@ -148,14 +148,14 @@ def test_translate_returns_the_gold_translation(procrustes_run):
 def test_evaluate_reproduces_summary(gan_run):
   _, workdir, summary = gan_run
   run = saved.load_run(workdir)
-  scored = saved.evaluate(run)
+  scored = saved.score_run(run)
   _close(scored.precision, summary["refined"])
   assert abs(scored.criterion - summary["criterion"]) <= 1e-6
   for entry in summary["seeds"]:
     if not (workdir / f"W-seed{entry['seed']}.npy").exists():
       pytest.skip("this pipeline writes no W-seed<N>.npy yet")
     one = saved.load_run(workdir, seed=entry["seed"])
-    _close(saved.evaluate(one).precision, entry["refined"])
+    _close(saved.score_run(one).precision, entry["refined"])
     assert saved.recorded_precision(one) == entry["refined"]
 
 
@@ -167,7 +167,7 @@ def test_evaluate_on_the_runs_dictionary_tsv(gan_run):
   run = saved.load_run(workdir, test_dict=workdir / "dictionary.tsv")
   n_rows = len((workdir / "dictionary.tsv").read_text().splitlines()) - 1
   assert run.task.test_coverage.pairs_found == n_rows
-  assert saved.evaluate(run).precision["csls"]["p@1"] == 1.0
+  assert saved.score_run(run).precision["csls"]["p@1"] == 1.0
 
 
 def test_bad_workdirs_are_one_line_errors(gan_run, tmp_path):

@@ -11,16 +11,17 @@ import pytest
 
 from bdi_jax import errors
 from bdi_jax import models
+from bdi_jax import multi_seed
 from bdi_jax import outputs
-from bdi_jax import train
-from bdi_jax import trainer
+from bdi_jax import step
 from bdi_jax import validate
 from bdi_jax.data import tasks
 from bdi_jax.objectives import REGISTRY as OBJECTIVES
-from bdi_jax.pipeline import START_METHODS
+from bdi_jax.starts import STARTS as START_METHODS
 from experiments import run
 from experiments.configs import default
 from experiments.configs import registry
+from experiments.configs.presets import spec
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -40,12 +41,16 @@ def _flat(config, prefix=""):
   return out
 
 
-def _changes(table_entry):
-  """The fields one table entry changes when applied alone to the default."""
-  base = _flat(default.get_config())
-  config = default.get_config()
-  table_entry(config)
-  return {k: v for k, v in _flat(config).items() if base.get(k, _ABSENT) != v}
+def _dotted(table):
+  """A preset table's {dotted path: value}, a dict value's entries spelt out
+  one by one (as _flat has them)."""
+  out = {}
+  for path, value in table.items():
+    if isinstance(value, dict):
+      out.update({f"{path}.{k}": v for k, v in value.items()})
+    else:
+      out[path] = list(value) if isinstance(value, tuple) else value
+  return out
 
 
 def _split(name):
@@ -59,19 +64,24 @@ def _split(name):
 def test_names_are_every_method_times_every_dataset():
   assert set(registry.CONFIGS) == {f"{m}_{d}" for m in registry.METHODS
                                    for d in registry.DATASETS}
-  # Every tuning row names a config that exists (a typo would be ignored).
-  assert set(registry.TUNING) <= set(registry.CONFIGS)
+  # Every per-data-set row and per-pair override names a data set that
+  # exists (a typo would be ignored).
+  for method in registry.METHODS.values():
+    assert set(method.per_dataset) <= set(registry.DATASETS)
+    assert set(method.overrides) <= set(registry.DATASETS)
+  assert all(registry.split(n) == _split(n) for n in ALL_NAMES)
 
 
 def _composed(name):
-  """Independent reference for a preset: each of its three table rows applied
-  alone to the default, their changes composed (dataset, method, tuning)."""
-  method, dataset = _split(name)
+  """Reference for a preset: the default with its tables' fields set, and
+  nothing else (a dict-valued field, the optimizer kwargs, replaced whole)."""
   expected = _flat(default.get_config())
-  expected.update(_changes(registry.DATASETS[dataset]))
-  expected.update(_changes(registry.METHODS[method]))
-  if name in registry.TUNING:
-    expected.update(_changes(registry.TUNING[name]))
+  table = registry.fields(*_split(name))
+  for path, value in table.items():
+    if isinstance(value, dict):  # Replaced whole: drop the default's keys.
+      expected = {k: v for k, v in expected.items()
+                  if not k.startswith(path + ".")}
+  expected.update(_dotted(table))
   expected["name"] = name
   return expected
 
@@ -79,6 +89,112 @@ def _composed(name):
 @pytest.mark.parametrize("name", ALL_NAMES)
 def test_config_is_the_default_changed_exactly_where_its_tables_say(name):
   assert _flat(registry.get_config(name)) == _composed(name)
+
+
+# Written out by hand, independent of the preset tables: the fields that
+# make each of these presets what it is (the ones a user runs first, and
+# every per-pair difference).
+KEY_PRESETS = {
+    "gan_es_en": {
+        "method": "gan", "model.hidden": 512, "model.layer_norm": False,
+        "train.dis_optimizer": "sgd", "train.dis_lr": 0.1,
+        "train.map_beta": 0.001, "train.lr_decay": 0.98,
+        "train.lr_shrink": 0.5, "train.epoch_size": 104000,
+        "train.n_epochs": 8, "train.dis_most_frequent": 0,
+        "train.check_every": 2, "train.stop_patience": 2,
+        "eval.takeoff_margin": 0.23, "data.kind": "files",
+        "data.src_emb": "ubilexat/es-en/word2vec.es",
+        "data.tgt_emb": "ubilexat/es-en/word2vec.en",
+        "data.test_dict": "ubilexat/es-en/zhang2017acl.es-en.test.txt",
+        "data.train_dict": "muse-dictionaries/es-en.txt",
+        "data.max_vocab": 0},
+    "gan_zh_en": {
+        "model.hidden": 512, "train.lr_decay": 1.0, "train.lr_shrink": 1.0,
+        "train.n_epochs": 12, "eval.takeoff_margin": 0.18,
+        "data.test_dict": "ubilexat/zh-en/zh-en.ldc.txt"},
+    "wgan_zh_en": {
+        "method": "wgan", "model.hidden": 256, "model.layer_norm": True,
+        "model.layer_norm_epsilon": 0.01, "objective.clip": 0.1,
+        "train.map_beta": 0.5, "train.dis_optimizer": "rmsprop",
+        "train.dis_lr": 5e-5, "train.map_optimizer": "sgd",
+        "train.map_lr": 0.1, "train.lr_decay": 1.0, "train.lr_shrink": 1.0,
+        "train.n_epochs": 8},
+    "wgangp_es_en": {
+        "method": "wgangp", "model.hidden": 256, "model.layer_norm": True,
+        "train.dis_optimizer": "adam", "train.dis_lr": 5e-4,
+        "train.dis_optimizer_kwargs.b1": 0.5,
+        "train.dis_optimizer_kwargs.b2": 0.9, "train.map_beta": 0.001},
+    "ctgan_es_en": {"method": "ctgan", "objective.ct_lambda": 2.0,
+                    "model.hidden": 256},
+    "ctgan_zh_en": {"method": "ctgan", "objective.ct_lambda": 0.5,
+                    "model.hidden": 256, "train.n_epochs": 8},
+    "wgangp_en_zh": {
+        "model.hidden": 2048, "train.n_epochs": 5,
+        "train.epoch_size": 1000000, "train.dis_most_frequent": 75000,
+        "data.max_vocab": 200000, "data.src_emb": "fasttext-wiki/wiki.en.vec",
+        "data.test_dict": "muse-dictionaries/en-zh.5000-6500.txt"},
+    "sinkhorn_es_en": {
+        "method": "sinkhorn", "model.hidden": 8, "train.batch_size": 512,
+        "train.dis_most_frequent": 2000, "train.epoch_size": 51200,
+        "train.n_epochs": 3, "train.chunk_steps": 100,
+        "train.init_start": "gw", "train.map_beta": 0.01,
+        "train.check_every": 0, "train.stop_patience": 0},
+    "sinkhorn_synthetic": {"model.hidden": 8, "train.epoch_size": 51200,
+                           "train.n_epochs": 3},
+    "procrustes_synthetic": {"method": "procrustes", "model.hidden": 512,
+                             "train.epoch_size": 32000, "train.n_epochs": 8},
+    "gw_zh_en": {"method": "gw", "model.hidden": 256,
+                 "train.epoch_size": 104000, "train.n_epochs": 8},
+    "gan_thesis_zh_en": {
+        "method": "gan", "model.hidden": 2048, "model.layer_norm": True,
+        "train.n_epochs": 12, "train.lr_decay": 0.98, "train.lr_shrink": 1.0,
+        "train.map_beta": 0.01},
+    "wgan_thesis_es_en": {
+        "method": "wgan", "objective.clip": 0.1, "train.dis_lr": 5e-4,
+        "model.layer_norm_epsilon": 1e-6, "train.map_beta": 0.01,
+        "train.lr_decay": 1.0, "train.n_epochs": 8},
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEY_PRESETS))
+def test_key_presets_have_the_fields_written_out_here(name):
+  config = _flat(registry.get_config(name))
+  assert {k: config.get(k, _ABSENT) for k in KEY_PRESETS[name]} == (
+      KEY_PRESETS[name])
+
+
+def test_a_field_set_by_two_tables_is_refused():
+  # The tables of a name may not share a field, so none depends on the order
+  # they are applied in; only a labelled per-pair override replaces one.
+  with pytest.raises(ValueError, match="train.n_epochs"):
+    spec.union({"train.n_epochs": 8}, {"train.n_epochs": 12})
+  assert spec.union({"a": 1}, {"b": 2}) == {"a": 1, "b": 2}
+
+
+def test_every_name_has_a_one_line_description():
+  assert set(registry.DESCRIPTIONS) == set(registry.CONFIGS)
+  for name, text in registry.DESCRIPTIONS.items():
+    assert text and "\n" not in text, name
+  assert "12 epochs" in registry.DESCRIPTIONS["gan_zh_en"]
+  assert "12 epochs" not in registry.DESCRIPTIONS["gan_es_en"]
+
+
+def test_data_status_says_present_or_how_to_fetch(tmp_path):
+  assert registry.data_status("gan_synthetic", root=tmp_path).startswith(
+      "data: present")
+  missing = registry.data_status("wgangp_en_zh", root=tmp_path)
+  assert missing.startswith("data: missing")
+  assert "python -m bdi_jax.data.download --fasttext en,zh --muse en-zh" in (
+      missing)
+  # Files bdi_jax cannot fetch are named as such.
+  assert "ubilexat/es-en/word2vec.es" in registry.data_status(
+      "gan_es_en", root=tmp_path)
+  for path in ("fasttext-wiki/wiki.en.vec", "fasttext-wiki/wiki.zh.vec",
+               "muse-dictionaries/en-zh.5000-6500.txt",
+               "muse-dictionaries/en-zh.0-5000.txt"):
+    (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / path).write_text("")
+  assert registry.data_status("wgangp_en_zh", root=tmp_path) == "data: present"
 
 
 def test_the_table_reference_sees_a_change_outside_the_tables():
@@ -101,7 +217,7 @@ def test_every_config_validates_and_builds_its_trainer(name):
           or config.method in START_METHODS), name
   if config.method in OBJECTIVES:
     # Objective, optimisers and critic all resolve (nothing is compiled yet).
-    trainer.build_trainer(config, 8)
+    multi_seed.build_trainer(config, 8)
   if config.data.kind == "files":
     # Every data path is relative to the data root, under a known folder.
     for field in ("src_emb", "tgt_emb", "test_dict"):
@@ -159,7 +275,7 @@ def test_thesis_preset_follows_the_thesis(name):
   assert t.lr_shrink == 1.0
   # The optimiser as built: the framework's defaults (optax: Adam betas 0.9 /
   # 0.999, RMSprop decay 0.9), not Gulrajani et al.'s (0.5, 0.9).
-  state = train.make_optimizer(
+  state = step.make_optimizer(
       t.dis_optimizer, t.dis_lr, **dict(t.dis_optimizer_kwargs)).init({})
   hyper = {k: float(v) for k, v in state.hyperparams.items()}
   assert hyper["learning_rate"] == pytest.approx(lr)
@@ -196,7 +312,7 @@ def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
                  "train.dis_optimizer_kwargs.b2"}
   if objective == "ctgan":
     expected.add("model.hidden_dropout")
-  if objective == "wgan":  # Tuned: a 10x slower critic (registry._wgan),
+  if objective == "wgan":  # Tuned: a 10x slower critic (presets/wgan.py),
     # whose LayerNorms' gain is capped.
     expected |= {"train.dis_lr", "model.layer_norm_epsilon"}
   if dataset != "en_zh":  # Tuned: the 256- or 512-wide critic of the small data.
@@ -213,8 +329,14 @@ def test_list_configs_names_the_thesis_presets():
       [sys.executable, "-m", "experiments.run", "--list_configs"],
       cwd=REPO, capture_output=True, text=True, timeout=120)
   assert proc.returncode == 0, proc.stderr
-  listed = proc.stdout.split()
+  # One line a name: the name, its description, whether its data is present.
+  lines = proc.stdout.splitlines()
+  listed = [line.split()[0] for line in lines]
   assert listed == sorted(registry.CONFIGS)
+  for name, line in zip(listed, lines):
+    assert registry.DESCRIPTIONS[name] in line
+    assert "-- data: present" in line or "-- data: missing (" in line, line
+  assert "data: present" in lines[listed.index("gan_synthetic")]
   assert set(THESIS_NAMES) <= set(listed)
   assert "wgangp_es_en" in listed  # Beside the tuned ones.
 

@@ -22,6 +22,9 @@ from bdi_jax.data import dictionaries
 from bdi_jax.data import tasks
 from bdi_jax.data import download
 from bdi_jax.data import embeddings
+from bdi_jax.data import vec_cache
+from bdi_jax.data import vec_files
+from bdi_jax.data import vec_text
 from bdi_jax.data import (Coverage, DictionaryFileError, EmbeddingFileError,
                           load_dictionary, load_vec, normalize_embeddings,
                           pairs_to_gold)
@@ -108,7 +111,7 @@ def test_load_vec_many_blocks_same_result(tmp_path, monkeypatch):
   text = _vec_text(words, vectors).replace("w20 ", "\nw20 ")  # A blank line.
   path = _write(tmp_path / "blocks.vec", text)
   whole = load_vec(path)
-  monkeypatch.setattr(embeddings, "_CHUNK_BYTES", 50)  # ~1 row per block.
+  monkeypatch.setattr(vec_text, "_CHUNK_BYTES", 50)  # ~1 row per block.
   blocked = load_vec(path)
   np.testing.assert_array_equal(whole.vectors, vectors)
   np.testing.assert_array_equal(blocked.vectors, vectors)
@@ -677,7 +680,7 @@ def test_load_vec_cache_hit_and_invalidation(tmp_path, odd_vectors,
   def no_parse(*args):
     raise AssertionError("parsed although cached")
   with monkeypatch.context() as m:
-    m.setattr(embeddings, "_read_file", no_parse)
+    m.setattr(vec_files, "read_file", no_parse)
     second = load_vec(path, cache=cache)
   assert second.words == first.words and second.path == str(path)
   assert second.word_to_index == first.word_to_index
@@ -730,7 +733,7 @@ def test_load_vec_default_cache_only_for_large_files(tmp_path, odd_vectors,
   assert embeddings.default_cache_dir() == cache
   load_vec(path)
   assert not cache.exists()  # Small: re-parsing is cheaper.
-  monkeypatch.setattr(embeddings, "_CACHE_MIN_BYTES", 1)
+  monkeypatch.setattr(vec_cache, "_CACHE_MIN_BYTES", 1)
   load_vec(path)
   assert len(list(cache.glob("*.json"))) == 1
   load_vec(path, cache=False)

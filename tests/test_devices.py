@@ -18,7 +18,8 @@ REPO = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = r"""
 import json, sys
 import jax, jax.numpy as jnp, numpy as np
-from bdi_jax import train, trainer
+from bdi_jax import multi_seed
+from bdi_jax import step as step_lib
 from bdi_jax.data import tasks
 from tests.test_pipeline import small_synthetic_config
 
@@ -29,10 +30,11 @@ config.model.hidden = 16
 config.train.chunk_steps = 5
 task = tasks.load_task(config.data)
 seeds = [0, 1, 2, 3]
-init_fn, chunk_fn, _ = trainer.build_trainer(config, 12)
-state, run_keys = trainer.init_seeds(init_fn, seeds)
-sharding = trainer.seed_sharding(len(seeds))
-data = train.EmbeddingData(jnp.asarray(task.src_vectors),
+trainer = multi_seed.build_trainer(config, 12)
+init_fn, chunk_fn = trainer.init_fn, trainer.chunk_fn(trainer.chunk_steps)
+state, run_keys = multi_seed.init_seeds(init_fn, seeds)
+sharding = multi_seed.seed_sharding(len(seeds))
+data = step_lib.EmbeddingData(jnp.asarray(task.src_vectors),
                            jnp.asarray(task.tgt_vectors))
 state, _ = chunk_fn(state, run_keys, data)
 print(json.dumps({"devices": jax.device_count(),

@@ -65,9 +65,9 @@ def test_missing_file_message_names_file_command_and_root(tmp_path,
   assert str(known) in message
   assert catalogue.download_command(known) in message
   assert str(tmp_path / "root") in message and paths.DATA_DIR_ENV in message
-  # The deprecated entry point is the same function.
-  with pytest.raises(FileNotFoundError, match="fetch it with"):
-    paths.open_data_file(known)
+  # The catalogue is its one home: the deprecated shim in the resolver (which
+  # had to import the catalogue late, a paths <-> catalogue cycle) is gone.
+  assert not hasattr(paths, "open_data_file")
 
 
 def test_data_root_is_absolute_and_follows_the_variable(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from bdi_jax import retrieval
+from bdi_jax import topk
 
 Q, N, D = 17, 29, 5  # Odd, unequal sizes catch axis mix-ups.
 BATCH_SIZES = (1, 4, 7, None, 100)  # 100 > Q: a single (unpadded) chunk.
@@ -167,7 +168,7 @@ def test_jit_matches_eager(data):
 
 
 def test_chunk_function_compiled_once_per_shape(data):
-  cache_size = getattr(retrieval._knn_chunk, "_cache_size", None)
+  cache_size = getattr(topk._knn_chunk, "_cache_size", None)
   if cache_size is None:
     pytest.skip("jax.jit no longer exposes _cache_size")
   queries, keys = map(jnp.asarray, data)

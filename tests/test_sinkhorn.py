@@ -13,7 +13,7 @@ pytest.importorskip("ott", reason="ott-jax (the 'ot' extra) is not installed")
 from scipy.special import logsumexp
 
 from bdi_jax import errors, models
-from bdi_jax import train as train_lib
+from bdi_jax import step as step_lib
 from bdi_jax.objectives import REGISTRY, get_objective, sinkhorn
 
 N, M, D = 7, 11, 3  # Odd, unequal sizes catch axis mix-ups.
@@ -110,11 +110,11 @@ def test_generator_loss_gradient_matches_finite_differences():
 def _step(objective, w0, data, steps, lr=0.5):
   module = models.Discriminator(hidden=5, n_layers=1, input_dropout=0.0)
   map_tx, dis_tx = optax.sgd(lr), optax.sgd(0.1)
-  step = jax.jit(train_lib.bind_step(
+  step = jax.jit(step_lib.bind_step(
       objective=objective, critic=models.make_critic(module), map_tx=map_tx,
-      dis_tx=dis_tx, config=train_lib.StepConfig(batch_size=64, dis_steps=3,
+      dis_tx=dis_tx, config=step_lib.StepConfig(batch_size=64, dis_steps=3,
                                                  map_beta=0.01)))
-  state = train_lib.create_train_state(jax.random.key(0), D, module, map_tx,
+  state = step_lib.create_train_state(jax.random.key(0), D, module, map_tx,
                                        dis_tx)
   state = state.replace(mapping=jnp.asarray(w0, jnp.float32),
                         map_opt_state=map_tx.init(jnp.asarray(w0)))
@@ -136,7 +136,7 @@ def test_step_skips_the_critic_and_moves_w_towards_the_rotation():
   r = np.array([[np.cos(angle), -np.sin(angle), 0.0],
                 [np.sin(angle), np.cos(angle), 0.0], [0.0, 0.0, 1.0]],
                np.float32)
-  data = train_lib.EmbeddingData(jnp.asarray(src), jnp.asarray(src @ r.T))
+  data = step_lib.EmbeddingData(jnp.asarray(src), jnp.asarray(src @ r.T))
   objective = get_objective("sinkhorn", ml_collections.ConfigDict(
       {"sinkhorn_epsilon": 0.05}))
   state, dis0, metrics = _step(objective, np.eye(D), data, steps=150, lr=0.5)

@@ -14,9 +14,13 @@ import pytest
 
 from bdi_jax import errors
 from bdi_jax import provenance
-from bdi_jax import stability
-from experiments import stability as study
+from bdi_jax import study_stats
+from experiments.configs import overrides
 from experiments.configs import registry
+from experiments.stability import markdown
+from experiments.stability import merge
+from experiments.stability import plan
+from experiments.stability import report as report_lib
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
@@ -43,7 +47,7 @@ def _rows(predicted=(True, True, False, True, True)):
   for i in range(5):
     row = {"seed": 10 + i, "criterion": 0.5 - 0.1 * i,
            "predicted_success": predicted[i]}
-    for phase in stability.PHASES:
+    for phase in study_stats.PHASES:
       row[phase] = {m: dict(zip(_KS, _P[(phase, m)][i]))
                     for m in ("nn", "csls")}
     rows.append(row)
@@ -52,20 +56,20 @@ def _rows(predicted=(True, True, False, True, True)):
 
 def test_summarize_matches_numpy():
   values = [0.757, 0.002, 0.756, 0.3775, 0.758]
-  got = stability.summarize(values)
+  got = study_stats.summarize(values)
   ref = np.asarray(values)
   np.testing.assert_allclose(
       [got["mean"], got["std"], got["min"], got["max"]],
       [ref.mean(), ref.std(ddof=0), ref.min(), ref.max()], rtol=1e-12)
-  assert stability.summarize([]) is None
-  assert stability.summarize([None, 0.5]) == {"mean": 0.5, "std": 0.0,
-                                              "min": 0.5, "max": 0.5}
+  assert study_stats.summarize([]) is None
+  assert study_stats.summarize([None, 0.5]) == {"mean": 0.5, "std": 0.0,
+                                                "min": 0.5, "max": 0.5}
 
 
 def test_precision_stats_match_numpy_for_every_phase_method_and_k():
   rows = _rows()
-  for phase in stability.PHASES:
-    stats = stability.precision_stats(rows, phase)
+  for phase in study_stats.PHASES:
+    stats = study_stats.precision_stats(rows, phase)
     assert set(stats) == {"nn", "csls"}
     for method in ("nn", "csls"):
       assert list(stats[method]) == list(_KS)
@@ -77,44 +81,44 @@ def test_precision_stats_match_numpy_for_every_phase_method_and_k():
             [ref[:, j].mean(), ref[:, j].std(), ref[:, j].min(),
              ref[:, j].max()], rtol=1e-12)
   # No test dictionary: no precision at all.
-  assert stability.precision_stats([{"refined": None}], "refined") is None
+  assert study_stats.precision_stats([{"refined": None}], "refined") is None
 
 
 def test_success_rule_is_half_the_baseline_inclusive():
-  threshold = stability.success_threshold(0.755)
+  threshold = study_stats.success_threshold(0.755)
   assert threshold == pytest.approx(0.3775)
-  outcomes = [stability.seed_success(r, threshold) for r in _rows()]
+  outcomes = [study_stats.seed_success(r, threshold) for r in _rows()]
   # Seed 4 sits exactly on the threshold: it counts as a success.
   assert outcomes == [True, True, False, True, True]
   just_below = {"refined": {"csls": {"p@1": np.nextafter(threshold, 0)}}}
-  assert stability.seed_success(just_below, threshold) is False
-  assert stability.seed_success(_rows()[0], None) is None
-  assert stability.seed_success({"refined": None}, threshold) is None
+  assert study_stats.seed_success(just_below, threshold) is False
+  assert study_stats.seed_success(_rows()[0], None) is None
+  assert study_stats.seed_success({"refined": None}, threshold) is None
   # A seed that diverged before it was scored failed.
-  assert stability.seed_success({"refined": None, "failed": "non-finite"},
-                                threshold) is False
+  assert study_stats.seed_success({"refined": None, "failed": "non-finite"},
+                                  threshold) is False
 
 
 def test_detector_accuracy_counts_agreements():
   actual = [True, True, False, True, False]
-  assert stability.detector_accuracy(actual, actual) == 1.0
-  assert stability.detector_accuracy([not a for a in actual], actual) == 0.0
+  assert study_stats.detector_accuracy(actual, actual) == 1.0
+  assert study_stats.detector_accuracy([not a for a in actual], actual) == 0.0
   predicted = [True, False, False, True, True]
   ref = np.mean(np.asarray(predicted) == np.asarray(actual))
-  assert stability.detector_accuracy(predicted, actual) == ref == 0.6
+  assert study_stats.detector_accuracy(predicted, actual) == ref == 0.6
   # Seeds without a prediction (older runs) or an outcome are left out.
-  assert stability.detector_accuracy([None, True, None],
-                                     [True, True, None]) == 1.0
-  assert stability.detector_accuracy([None, None], [True, False]) is None
+  assert study_stats.detector_accuracy([None, True, None],
+                                       [True, True, None]) == 1.0
+  assert study_stats.detector_accuracy([None, None], [True, False]) is None
   with pytest.raises(ValueError):
-    stability.detector_accuracy([True], [True, False])
+    study_stats.detector_accuracy([True], [True, False])
 
 
 def test_config_entry():
-  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows(
+  rows = study_stats.seed_rows({"wall_seconds": 50.0, "seeds": _rows(
       predicted=(True, False, False, True, True))})
-  entry = stability.config_entry("gan_es_en", "gan", "es_en", rows,
-                                 stability.success_threshold(0.755))
+  entry = study_stats.config_entry("gan_es_en", "gan", "es_en", rows,
+                                   study_stats.success_threshold(0.755))
   assert entry["n_seeds"] == 5 and entry["n_success"] == 4
   assert entry["success_rate"] == pytest.approx(0.8)
   # Predictions differ from the outcomes on seed 11 only.
@@ -126,11 +130,11 @@ def test_config_entry():
   assert entry["seconds"] == {"median": 10.0, "max": 10.0, "estimated": True}
   timed = [dict(r, seconds=s) for r, s in zip(_rows(), [3.0, 9.0, 1.0, 4.0,
                                                          30.0])]
-  timed = stability.seed_rows({"wall_seconds": 50.0, "seeds": timed})
-  entry = stability.config_entry("x", "gan", "es_en", timed, None)
+  timed = study_stats.seed_rows({"wall_seconds": 50.0, "seeds": timed})
+  entry = study_stats.config_entry("x", "gan", "es_en", timed, None)
   assert entry["seconds"] == {"median": 4.0, "max": 30.0, "estimated": False}
   assert entry["success_rate"] is None and entry["n_success"] is None
-  pooled = stability.overall([entry, stability.config_entry(
+  pooled = study_stats.overall([entry, study_stats.config_entry(
       "y", "gan", "es_en", rows, 0.3775)])
   assert pooled["n_seeds"] == 10 and pooled["success_rate"] == 0.8
 
@@ -138,71 +142,72 @@ def test_config_entry():
 def test_takeoff_iterations_are_summarised_and_shown():
   steps = [2500, None, 750, 18250, None]
   rows = [dict(r, takeoff_step=t) for r, t in zip(_rows(), steps)]
-  entry = stability.config_entry("gan_zh_en", "gan", "zh_en",
-                                 stability.seed_rows({"wall_seconds": 5.0,
-                                                      "seeds": rows}), 0.25)
+  entry = study_stats.config_entry("gan_zh_en", "gan", "zh_en",
+                                   study_stats.seed_rows({"wall_seconds": 5.0,
+                                                          "seeds": rows}),
+                                   0.25)
   took = [t for t in steps if t is not None]
   assert entry["takeoff"] == {"n": 3, "min": min(took),
                               "median": float(np.median(took)),
                               "max": max(took)}
-  table = study._summary_table({"configs": [entry]})  # pylint: disable=protected-access
+  table = markdown.summary_table({"configs": [entry]})
   assert "| 750-18,250 (3/5) " in table
-  seeds = study._seed_table(entry)  # pylint: disable=protected-access
+  seeds = markdown.seed_table(entry)
   column = [line.split("|")[7].strip() for line in seeds.splitlines()[2:]]
   assert column == ["2,500", "-", "750", "18,250", "-"]
-  never = stability.config_entry("x", "gan", "zh_en", stability.seed_rows(
+  never = study_stats.config_entry("x", "gan", "zh_en", study_stats.seed_rows(
       {"wall_seconds": 5.0, "seeds": _rows()}), 0.25)
   assert never["takeoff"] is None
-  assert "| -" in study._summary_table({"configs": [never]})  # pylint: disable=protected-access
+  assert "| -" in markdown.summary_table({"configs": [never]})
 
 
 @pytest.mark.parametrize("text, seeds", [
     ("0-9", list(range(10))), ("3", [3]), ("0,2,5-7", [0, 2, 5, 6, 7]),
     ("7,1-2", [1, 2, 7]), (" 4 , 5 ", [4, 5])])
 def test_parse_seeds(text, seeds):
-  assert study.parse_seeds(text) == seeds
+  assert plan.parse_seeds(text) == seeds
 
 
 @pytest.mark.parametrize("text", ["a", "1-", "-1", "5-3", "1,1", "0-3,2", ""])
 def test_parse_seeds_refuses(text):
   with pytest.raises(app.UsageError, match="--seeds"):
-    study.parse_seeds(text)
+    plan.parse_seeds(text)
 
 
 def test_consecutive_seeds_share_a_run():
-  assert study.consecutive_runs([0, 2, 5, 6, 7]) == [[0], [2], [5, 6, 7]]
-  assert study.consecutive_runs(list(range(10))) == [list(range(10))]
-  assert study.consecutive_runs([]) == []
+  assert plan.consecutive_runs([0, 2, 5, 6, 7]) == [[0], [2], [5, 6, 7]]
+  assert plan.consecutive_runs(list(range(10))) == [list(range(10))]
+  assert plan.consecutive_runs([]) == []
   # --seeds_per_run caps a run's length; gaps still split.
-  assert study.consecutive_runs([0, 1, 2, 3, 4, 7, 8], 2) == [
+  assert plan.consecutive_runs([0, 1, 2, 3, 4, 7, 8], 2) == [
       [0, 1], [2, 3], [4], [7, 8]]
-  assert study.consecutive_runs([0, 1, 2], 1) == [[0], [1], [2]]
-  assert study.consecutive_runs([0, 1, 2], 0) == [[0, 1, 2]]
+  assert plan.consecutive_runs([0, 1, 2], 1) == [[0], [1], [2]]
+  assert plan.consecutive_runs([0, 1, 2], 0) == [[0, 1, 2]]
 
 
 def test_differing_fields_forgive_only_new_fields_at_their_default():
   new = json.loads(registry.get_config("wgangp_es_en").to_json())
-  assert study.differing_fields(new, new) == []
+  assert plan.differing_fields(new, new) == []
   old = json.loads(json.dumps(new))
   del old["model"]["layer_norm_epsilon"]  # Saved before the field existed.
   assert new["model"]["layer_norm_epsilon"] == 1e-6  # The default.
-  assert study.differing_fields(old, new) == []
+  assert plan.differing_fields(old, new) == []
   wgan = json.loads(registry.get_config("wgan_es_en").to_json())
   assert wgan["model"]["layer_norm_epsilon"] == 0.01  # Not the default.
   del wgan["model"]["layer_norm_epsilon"]
-  assert study.differing_fields(
+  assert plan.differing_fields(
       wgan, json.loads(registry.get_config("wgan_es_en").to_json())) == [
           "model.layer_norm_epsilon"]
   changed = json.loads(json.dumps(new))
   changed["train"]["n_epochs"] += 1
   changed["train"]["gone"] = 1  # A field this version does not have.
-  assert study.differing_fields(changed, new) == ["train.gone",
-                                                  "train.n_epochs"]
+  assert plan.differing_fields(changed, new) == ["train.gone",
+                                                 "train.n_epochs"]
 
 
 def test_seeds_per_run_gives_each_run_its_own_seeds_and_folder(tmp_path):
-  _, [(_, _, runs)] = study.plan(["gan_synthetic"], [0, 1, 2], [], tmp_path,
-                                 False, seeds_per_run=2)
+  _, [(_, _, runs)] = plan.plan(["gan_synthetic"], [0, 1, 2], [], tmp_path,
+                                False, seeds_per_run=2)
   assert [(r.seeds, r.config.seed, r.config.n_seeds, r.workdir.name)
           for r in runs] == [([0, 1], 0, 2, "seeds-0-1"),
                              ([2], 2, 1, "seeds-2")]
@@ -212,18 +217,18 @@ def test_thesis_and_tuned_presets_are_rows_side_by_side(tmp_path):
   # Same objective, same pair, one baseline; the rows are told apart by the
   # config's name, and each run has its own folder.
   names = ["wgangp_es_en", "wgangp_thesis_es_en"]
-  baselines, studies = study.plan(names, [0, 1], [], tmp_path, False)
+  baselines, studies = plan.plan(names, [0, 1], [], tmp_path, False)
   assert list(baselines) == ["es_en"]
   assert baselines["es_en"].name == "procrustes_es_en"
   assert [(n, pair) for n, pair, _ in studies] == [
       ("wgangp_es_en", "es_en"), ("wgangp_thesis_es_en", "es_en")]
   assert [runs[0].config.method for *_, runs in studies] == ["wgangp"] * 2
   assert studies[0][2][0].workdir != studies[1][2][0].workdir
-  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
-  report = {"configs": [stability.config_entry(n, r[0].config.method, pair,
-                                               rows, 0.3775)
+  rows = study_stats.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
+  report = {"configs": [study_stats.config_entry(n, r[0].config.method, pair,
+                                                 rows, 0.3775)
                         for n, pair, r in studies]}
-  table = study._summary_table(report)  # pylint: disable=protected-access
+  table = markdown.summary_table(report)
   assert "| wgangp_es_en " in table and "| wgangp_thesis_es_en " in table
 
 
@@ -330,7 +335,7 @@ def test_a_config_without_data_is_skipped_and_named(tiny_study):
 def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
   workdir, _, empty = tiny_study
   before = _strict_json(workdir / "stability.json")
-  earlier = {n: (workdir / n).read_bytes() for n in study.REPORT_FILES}
+  earlier = {n: (workdir / n).read_bytes() for n in report_lib.REPORT_FILES}
   again = _command(workdir, configs="gan_synthetic", data_dir=empty)
   assert again.returncode == 0, again.stderr[-3000:]
   assert again.stderr.count("reusing the finished run") == 2
@@ -339,7 +344,8 @@ def test_rerun_reuses_finished_runs_and_refuses_other_configs(tiny_study):
   assert "no longer reports gan_es_en" in again.stderr
   [kept] = (workdir / "history").iterdir()
   assert f"the earlier report is kept in {kept}" in again.stderr
-  assert {n: (kept / n).read_bytes() for n in study.REPORT_FILES} == earlier
+  assert {n: (kept / n).read_bytes()
+          for n in report_lib.REPORT_FILES} == earlier
   assert "gan_es_en" in [e["config"] for e in
                          _strict_json(kept / "stability.json")["skipped"]]
   after = _strict_json(workdir / "stability.json")
@@ -389,7 +395,7 @@ def test_more_seeds_reuse_the_finished_ones_and_train_only_the_rest(
       "seeds 0-1, finished " in md
   # Seeds 1-2: the finished 0-1 run holds an unrequested seed, so seed 1
   # trains anew; seed 2's run is reused.
-  _, studies = study.plan(["gan_synthetic"], [1, 2], TINY, workdir, False)
+  _, studies = plan.plan(["gan_synthetic"], [1, 2], TINY, workdir, False)
   [(_, _, runs)] = studies
   assert [(r.seeds, r.reuse, r.workdir.name) for r in runs] == [
       ([1], False, "seeds-1"), ([2], True, "seeds-2")]
@@ -413,11 +419,11 @@ def test_a_set_typo_fails_in_one_line_before_training(tmp_path, typo, words):
 
 def _report(label, configs, baseline_p1=0.755, pair="es_en"):
   """A study's report: each config gets the fixed rows above."""
-  rows = stability.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
-  threshold = stability.success_threshold(baseline_p1)
+  rows = study_stats.seed_rows({"wall_seconds": 50.0, "seeds": _rows()})
+  threshold = study_stats.success_threshold(baseline_p1)
   return {"command": f"python -m experiments.stability --workdir={label}",
           "date": "2026-12-03", "device": f"device of {label}",
-          "configs": [stability.config_entry(n, "gan", pair, rows, threshold)
+          "configs": [study_stats.config_entry(n, "gan", pair, rows, threshold)
                       for n in configs],
           "baselines": {pair: {"config": f"procrustes_{pair}",
                                "refined_csls_p@1": baseline_p1,
@@ -429,7 +435,7 @@ def _report(label, configs, baseline_p1=0.755, pair="es_en"):
 def test_merge_puts_rows_of_several_studies_side_by_side():
   a = _report("tuned", ["gan_es_en", "wgan_es_en"])
   b = _report("thesis", ["gan_thesis_es_en"])
-  merged = stability.merge_reports([("tuned", a), ("thesis", b)])
+  merged = study_stats.merge_reports([("tuned", a), ("thesis", b)])
   assert [(e["config"], e["study"]) for e in merged["configs"]] == [
       ("gan_es_en", 1), ("wgan_es_en", 1), ("gan_thesis_es_en", 2)]
   # Rows are copied, not recomputed; overall pools every seed (numpy).
@@ -441,8 +447,8 @@ def test_merge_puts_rows_of_several_studies_side_by_side():
   assert [s["source"] for s in merged["studies"]] == ["tuned", "thesis"]
   assert merged["studies"][1]["command"] == b["command"]
   # --configs picks and orders the rows.
-  picked = stability.merge_reports([("tuned", a), ("thesis", b)],
-                                   ["gan_thesis_es_en", "gan_es_en"])
+  picked = study_stats.merge_reports([("tuned", a), ("thesis", b)],
+                                     ["gan_thesis_es_en", "gan_es_en"])
   assert [e["config"] for e in picked["configs"]] == ["gan_thesis_es_en",
                                                       "gan_es_en"]
   assert picked["overall"]["n_seeds"] == 10
@@ -450,10 +456,10 @@ def test_merge_puts_rows_of_several_studies_side_by_side():
   old = _report("old", ["wgan_es_en"])
   old["configs"][0]["seeds"][0]["takeoff_step"] = 4250
   del old["configs"][0]["takeoff"]
-  [row] = stability.merge_reports([("old", old)])["configs"]
+  [row] = study_stats.merge_reports([("old", old)])["configs"]
   assert row["takeoff"] == {"n": 1, "min": 4250, "median": 4250.0,
                             "max": 4250}
-  table = study._summary_table(dict(picked))  # pylint: disable=protected-access
+  table = markdown.summary_table(dict(picked))
   assert table.splitlines()[0].startswith("| study | config")
   assert "|     2 | gan_thesis_es_en" in table
 
@@ -467,13 +473,13 @@ def test_merge_puts_rows_of_several_studies_side_by_side():
 ])
 def test_merge_refuses_rows_it_cannot_compare(second, names, words):
   with pytest.raises(errors.ConfigError) as e:
-    stability.merge_reports([("a", _report("a", ["gan_es_en"])),
-                             ("b", second)], names)
+    study_stats.merge_reports([("a", _report("a", ["gan_es_en"])),
+                               ("b", second)], names)
   assert all(w in str(e.value) for w in words), str(e.value)
 
 
 def test_merge_keeps_a_duplicate_that_was_not_asked_for():
-  merged = stability.merge_reports(
+  merged = study_stats.merge_reports(
       [("a", _report("a", ["gan_es_en", "wgan_es_en"])),
        ("b", _report("b", ["gan_es_en", "ctgan_es_en"]))],
       ["wgan_es_en", "ctgan_es_en"])
@@ -493,7 +499,7 @@ def _with_settings(report, seed_offset=0, settings=None):
 def test_merge_pools_one_config_of_two_studies_with_the_same_settings():
   a = _with_settings(_report("a", ["gan_es_en", "wgan_es_en"]))
   b = _with_settings(_report("b", ["gan_es_en"]), seed_offset=5)
-  merged = stability.merge_reports([("a", a), ("b", b)])
+  merged = study_stats.merge_reports([("a", a), ("b", b)])
   gan, wgan = merged["configs"]
   assert (gan["study"], gan["pooled_from"], wgan["study"]) == ("1+2", [1, 2], 1)
   assert [r["seed"] for r in gan["seeds"]] == list(range(10, 20))
@@ -511,11 +517,11 @@ def test_merge_pools_one_config_of_two_studies_with_the_same_settings():
       s["success"] for s in a["configs"][0]["seeds"])
   # A third study pools on; the table names every study of the row.
   c = _with_settings(_report("c", ["gan_es_en"]), seed_offset=10)
-  three = stability.merge_reports([("a", a), ("b", b), ("c", c)],
-                                  ["gan_es_en"])
+  three = study_stats.merge_reports([("a", a), ("b", b), ("c", c)],
+                                    ["gan_es_en"])
   [row] = three["configs"]
   assert row["pooled_from"] == [1, 2, 3] and row["n_seeds"] == 15
-  assert "| 1+2+3 | gan_es_en" in study._summary_table(three)  # pylint: disable=protected-access
+  assert "| 1+2+3 | gan_es_en" in markdown.summary_table(three)
 
 
 @pytest.mark.parametrize("b, words", [
@@ -529,7 +535,7 @@ def test_merge_pools_one_config_of_two_studies_with_the_same_settings():
 def test_merge_does_not_pool_rows_of_other_settings_or_the_same_seeds(b, words):
   a = _with_settings(_report("a", ["gan_es_en"]))
   with pytest.raises(errors.ConfigError) as e:
-    stability.merge_reports([("a", a), ("b", b)])
+    study_stats.merge_reports([("a", a), ("b", b)])
   assert "gan_es_en is in both a and b" in str(e.value)
   assert words in str(e.value), str(e.value)
 
@@ -587,30 +593,30 @@ def test_merge_command_writes_a_report_and_never_replaces_a_study(
 
 
 def _settings(name, assignments=()):
-  config = study.overrides.apply_overrides(registry.get_config(name),
-                                           list(assignments))
-  return study._without_seeds(json.loads(config.to_json()))
+  config = overrides.apply_overrides(registry.get_config(name),
+                                     list(assignments))
+  return plan.without_seeds(json.loads(config.to_json()))
 
 
 def test_preset_check_tells_a_changed_preset_from_one_that_holds():
   budget = ["train.takeoff_budget=2"]
   held = _settings("wgangp_thesis_zh_en", budget)
-  assert study.preset_check("wgangp_thesis_zh_en", held, budget) == {
+  assert merge.preset_check("wgangp_thesis_zh_en", held, budget) == {
       "status": "same"}
   # The same settings read without the study's override: that one field.
-  assert study.preset_check("wgangp_thesis_zh_en", held, []) == {
+  assert merge.preset_check("wgangp_thesis_zh_en", held, []) == {
       "status": "changed", "fields": ["train.takeoff_budget"]}
   # A preset edited after the study (here: the critic's width and lr).
   old = json.loads(json.dumps(held))
   old["model"]["hidden"] = held["model"]["hidden"] // 2
   old["train"]["dis_lr"] = held["train"]["dis_lr"] * 10
-  assert study.preset_check("wgangp_thesis_zh_en", old, budget) == {
+  assert merge.preset_check("wgangp_thesis_zh_en", old, budget) == {
       "status": "changed", "fields": ["model.hidden", "train.dis_lr"]}
-  assert study.preset_check("wgangp_thesis_zh_en", None, budget) == {
+  assert merge.preset_check("wgangp_thesis_zh_en", None, budget) == {
       "status": "unrecorded"}
-  assert study.preset_check("wgangp_thesis_zh_en", held, None) == {
+  assert merge.preset_check("wgangp_thesis_zh_en", held, None) == {
       "status": "unrecorded"}
-  assert study.preset_check("gan_gone_en", held, budget) == {
+  assert merge.preset_check("gan_gone_en", held, budget) == {
       "status": "unregistered"}
 
 
@@ -664,14 +670,14 @@ def test_merge_flags_rows_whose_preset_changed_since(tiny_study, tmp_path):
 
 
 def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
-  assert study.keep_earlier_report(tmp_path) is None  # Nothing to keep.
+  assert report_lib.keep_earlier_report(tmp_path) is None  # Nothing to keep.
   kept = []
   for call in range(3):
     for name in ("stability.json", "stability.md"):
       (tmp_path / name).write_text(f"{name} of call {call}")
     os.utime(tmp_path / "stability.json", (1e9, 1e9))  # Same time each call.
     os.utime(tmp_path / "stability.md", (1e9, 1e9))
-    kept.append(study.keep_earlier_report(tmp_path))
+    kept.append(report_lib.keep_earlier_report(tmp_path))
   # One folder per call, none overwritten, nothing left behind.
   assert len(set(kept)) == 3 and all(k.parent == tmp_path / "history"
                                      for k in kept)
@@ -680,4 +686,4 @@ def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
                                                          "stability.md"]
     assert (folder / "stability.md").read_text() == \
         f"stability.md of call {call}"
-  assert not any((tmp_path / n).exists() for n in study.REPORT_FILES)
+  assert not any((tmp_path / n).exists() for n in report_lib.REPORT_FILES)

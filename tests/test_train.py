@@ -10,8 +10,8 @@ import pytest
 
 from bdi_jax import errors
 from bdi_jax import models
-from bdi_jax import train
-from bdi_jax import trainer
+from bdi_jax import step as step_lib
+from bdi_jax import multi_seed
 from bdi_jax.objectives import get_objective
 from experiments.configs import registry
 
@@ -21,7 +21,7 @@ DIM = 5  # Odd, small sizes catch axis bugs.
 def _setup(objective="gan", dis_steps=2, batch_size=7, hidden=11,
            map_optimizer="sgd", dis_optimizer="sgd", layer_norm=False):
   rng = np.random.default_rng(0)
-  data = train.EmbeddingData(
+  data = step_lib.EmbeddingData(
       jnp.asarray(rng.standard_normal((23, DIM)), jnp.float32),
       jnp.asarray(rng.standard_normal((19, DIM)), jnp.float32))
   module = models.Discriminator(hidden=hidden, input_dropout=0.1,
@@ -29,14 +29,14 @@ def _setup(objective="gan", dis_steps=2, batch_size=7, hidden=11,
   obj = get_objective(objective, ml_collections.ConfigDict(
       {"smoothing": 0.1, "clip": 0.25, "gp_lambda": 0.5, "ct_lambda": 2.0,
        "ct_margin": 0.2, "ct_feature_weight": 0.1}))
-  map_tx = train.make_optimizer(map_optimizer, 0.1)
-  dis_tx = train.make_optimizer(dis_optimizer, 0.1)
-  step = train.bind_step(
+  map_tx = step_lib.make_optimizer(map_optimizer, 0.1)
+  dis_tx = step_lib.make_optimizer(dis_optimizer, 0.1)
+  step = step_lib.bind_step(
       objective=obj, critic=models.make_critic(module), map_tx=map_tx,
-      dis_tx=dis_tx, config=train.StepConfig(batch_size=batch_size,
+      dis_tx=dis_tx, config=step_lib.StepConfig(batch_size=batch_size,
                                              dis_steps=dis_steps,
                                              dis_most_frequent=17))
-  init = functools.partial(train.create_train_state, dim=DIM, module=module,
+  init = functools.partial(step_lib.create_train_state, dim=DIM, module=module,
                            map_tx=map_tx, dis_tx=dis_tx)
   return data, step, init
 
@@ -218,11 +218,12 @@ def _critic_after_a_chunk(hidden_dropout):
   config.train.batch_size, config.train.dis_steps = 8, 1
   config.train.chunk_steps = 2
   rng = np.random.default_rng(0)
-  data = train.EmbeddingData(
+  data = step_lib.EmbeddingData(
       *(jnp.asarray(rng.standard_normal((n, DIM)), jnp.float32)
         for n in (13, 17)))
-  init_fn, chunk_fn, _ = trainer.build_trainer(config, DIM)
-  state, run_keys = trainer.init_seeds(init_fn, [0])
+  trainer = multi_seed.build_trainer(config, DIM)
+  init_fn, chunk_fn = trainer.init_fn, trainer.chunk_fn(trainer.chunk_steps)
+  state, run_keys = multi_seed.init_seeds(init_fn, [0])
   state, _ = chunk_fn(state, run_keys, data)
   return state.dis_params
 
@@ -245,24 +246,24 @@ def test_compiled_chunks_are_shared_by_configs_that_differ_on_the_host_only():
 
   a = config()
   b = config(dis_lr=2e-3, map_lr=0.05, n_epochs=2, stop_patience=3)
-  assert trainer.build_chunk(a, DIM, 3) is trainer.build_chunk(b, DIM, 3)
-  assert trainer.build_chunk(a, DIM, 3) is not trainer.build_chunk(a, DIM, 2)
-  assert trainer.build_chunk(config(batch_size=4), DIM, 3) is not (
-      trainer.build_chunk(a, DIM, 3))
+  assert multi_seed.build_chunk(a, DIM, 3) is multi_seed.build_chunk(b, DIM, 3)
+  assert multi_seed.build_chunk(a, DIM, 3) is not multi_seed.build_chunk(a, DIM, 2)
+  assert multi_seed.build_chunk(config(batch_size=4), DIM, 3) is not (
+      multi_seed.build_chunk(a, DIM, 3))
   # The shared function trains b with b's learning rates: the same state as
   # a chunk compiled for b alone (the lr lives in the optimiser state).
   rng = np.random.default_rng(0)
-  data = train.EmbeddingData(
+  data = step_lib.EmbeddingData(
       *(jnp.asarray(rng.standard_normal((n, DIM)), jnp.float32)
         for n in (13, 17)))
-  init_b, _, _ = trainer.build_trainer(b, DIM)
-  state, keys = trainer.init_seeds(init_b, [0])
-  shared, _ = trainer.build_chunk(a, DIM, 3)(state, keys, data)
-  trainer._CHUNKS.clear()  # pylint: disable=protected-access
-  own, _ = trainer.build_chunk(b, DIM, 3)(state, keys, data)
+  init_b = multi_seed.build_trainer(b, DIM).init_fn
+  state, keys = multi_seed.init_seeds(init_b, [0])
+  shared, _ = multi_seed.build_chunk(a, DIM, 3)(state, keys, data)
+  multi_seed._CHUNKS.clear()  # pylint: disable=protected-access
+  own, _ = multi_seed.build_chunk(b, DIM, 3)(state, keys, data)
   _assert_states_close(shared, own, atol=1e-6)
-  moved, _ = trainer.build_chunk(config(), DIM, 3)(
-      trainer.init_seeds(trainer.build_trainer(a, DIM)[0], [0])[0], keys,
+  moved, _ = multi_seed.build_chunk(config(), DIM, 3)(
+      multi_seed.init_seeds(multi_seed.build_trainer(a, DIM).init_fn, [0])[0], keys,
       data)
   assert not np.allclose(moved.mapping, own.mapping)  # The lr matters.
 
@@ -310,7 +311,7 @@ def test_fused_chunk_equals_single_steps(objective, opt, layer_norm):
   jstep = jax.jit(step)
   for _ in range(6):
     stepped, _ = jstep(stepped, key, data)
-  chunk = jax.jit(functools.partial(train.train_chunk, n_steps=3,
+  chunk = jax.jit(functools.partial(step_lib.train_chunk, n_steps=3,
                                     step_fn=step))
   fused, _ = chunk(state0, key, data)
   fused, _ = chunk(fused, key, data)
@@ -322,7 +323,7 @@ def test_vmapped_seeds_equal_independent_runs():
   seeds = [0, 1, 2]
   init_keys = jnp.stack([jax.random.key(s) for s in seeds])
   run_keys = jnp.stack([jax.random.key(100 + s) for s in seeds])
-  chunk = functools.partial(train.train_chunk, n_steps=4, step_fn=step)
+  chunk = functools.partial(step_lib.train_chunk, n_steps=4, step_fn=step)
   batched = jax.jit(jax.vmap(chunk, in_axes=(0, 0, None)))(
       jax.vmap(init)(init_keys), run_keys, data)[0]
   for i in range(len(seeds)):
@@ -335,8 +336,8 @@ def test_vmapped_seeds_equal_independent_runs():
 def test_learning_rate_is_state():
   data, step, init = _setup()
   state = init(jax.random.key(0))
-  assert float(train.learning_rate(state.map_opt_state)) == pytest.approx(0.1)
-  frozen = state.replace(map_opt_state=train.set_learning_rate(
+  assert float(step_lib.learning_rate(state.map_opt_state)) == pytest.approx(0.1)
+  frozen = state.replace(map_opt_state=step_lib.set_learning_rate(
       state.map_opt_state, 0.0))
   new, _ = jax.jit(step)(frozen, jax.random.key(1), data)
   # lr 0: the gradient step is a no-op; only the orthogonality update moves W
@@ -346,17 +347,17 @@ def test_learning_rate_is_state():
 
 def test_unknown_optimizer_is_a_clear_error():
   with pytest.raises(ValueError, match="Unknown optimizer 'sgdd'"):
-    train.make_optimizer("sgdd", 0.1)
+    step_lib.make_optimizer("sgdd", 0.1)
 
 
 def _sgd_step(method, objective, **step_config):
   """A jitted step of an 11-wide critic, SGD 0.1 for both players."""
   obj = get_objective(method, ml_collections.ConfigDict(objective))
-  tx = train.make_optimizer("sgd", 0.1)
-  return jax.jit(train.bind_step(
+  tx = step_lib.make_optimizer("sgd", 0.1)
+  return jax.jit(step_lib.bind_step(
       objective=obj, critic=models.make_critic(models.Discriminator(hidden=11)),
       map_tx=tx, dis_tx=tx,
-      config=train.StepConfig(batch_size=7, dis_steps=2, **step_config)))
+      config=step_lib.StepConfig(batch_size=7, dis_steps=2, **step_config)))
 
 
 def test_instance_noise_changes_the_step_and_anneals_away():
@@ -421,7 +422,7 @@ def test_step_depends_on_the_run_key_and_only_on_it():
 
 def test_fused_chunks_depend_on_the_run_key():
   data, step, init = _setup()
-  chunk = jax.jit(functools.partial(train.train_chunk, n_steps=3,
+  chunk = jax.jit(functools.partial(step_lib.train_chunk, n_steps=3,
                                     step_fn=step))
   state = init(jax.random.key(0))
   a, metrics_a = chunk(state, jax.random.key(5), data)
@@ -453,7 +454,7 @@ N_SRC, N_TGT = 5, 23  # More target than source words, as in UBiLexAT es-en.
 
 @functools.lru_cache(maxsize=None)
 def _marked_step(most_frequent):
-  """A jitted step built from a registry config through `trainer.step_config`
+  """A jitted step built from a registry config through `multi_seed.step_config`
   (cached: one compilation per setting), with its initial state."""
   config = registry.get_config("gan_synthetic")
   config.train.dis_most_frequent = most_frequent
@@ -463,11 +464,11 @@ def _marked_step(most_frequent):
   config.train.noise_std = 0.0
   module = models.Discriminator(hidden=7)
   obj = get_objective("gan", ml_collections.ConfigDict({"smoothing": 0.1}))
-  tx = train.make_optimizer("sgd", 0.1)
-  step = jax.jit(train.bind_step(
+  tx = step_lib.make_optimizer("sgd", 0.1)
+  step = jax.jit(step_lib.bind_step(
       objective=obj, critic=models.make_critic(module), map_tx=tx, dis_tx=tx,
-      config=trainer.step_config(config)))
-  return step, train.create_train_state(jax.random.key(0), DIM, module, tx, tx)
+      config=multi_seed.step_config(config)))
+  return step, step_lib.create_train_state(jax.random.key(0), DIM, module, tx, tx)
 
 
 def _finite_after_step(most_frequent, nan_src=(), nan_tgt=()):
@@ -481,7 +482,7 @@ def _finite_after_step(most_frequent, nan_src=(), nan_tgt=()):
   src[list(nan_src)] = np.nan
   tgt[list(nan_tgt)] = np.nan
   new, _ = step(state, jax.random.key(1),
-                train.EmbeddingData(jnp.asarray(src), jnp.asarray(tgt)))
+                step_lib.EmbeddingData(jnp.asarray(src), jnp.asarray(tgt)))
   return all(np.isfinite(np.asarray(x)).all() for x in jax.tree.leaves(
       (new.mapping, new.dis_params)))
 
@@ -511,4 +512,4 @@ def test_negative_most_frequent_is_a_config_error():
   config = registry.get_config("gan_synthetic")
   config.train.dis_most_frequent = -1
   with pytest.raises(errors.ConfigError, match="train.dis_most_frequent=-1"):
-    trainer.step_config(config)
+    multi_seed.step_config(config)

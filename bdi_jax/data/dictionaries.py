@@ -18,7 +18,7 @@ from typing import Dict, List, NamedTuple, Set, Tuple, Union
 import numpy as np
 
 from bdi_jax import errors
-from bdi_jax import paths
+from bdi_jax.data import catalogue
 
 __all__ = [
     "Coverage",
@@ -125,7 +125,7 @@ def load_dictionary(path: Union[str, os.PathLike],
   word_pairs: Set[Tuple[str, str]] = set()
   source_words: Set[str] = set()
   index_pairs: Set[Tuple[int, int]] = set()
-  with paths.open_data_file(path) as f:
+  with catalogue.open_data_file(path) as f:
     for line_no, raw in enumerate(f, start=1):
       try:
         line = raw.decode("utf-8", errors="strict")

@@ -19,7 +19,7 @@ from typing import NamedTuple, Tuple
 
 import numpy as np
 
-from bdi_jax.data.embeddings import Embeddings
+from bdi_jax.data.embedding_types import Embeddings
 
 __all__ = ["SyntheticTask", "make_synthetic_task"]
 

@@ -12,8 +12,9 @@ import numpy as np
 
 from bdi_jax import errors
 from bdi_jax import paths
-from bdi_jax.data import synthetic
+from bdi_jax.data import catalogue
 from bdi_jax.data import dictionaries
+from bdi_jax.data import synthetic
 from bdi_jax.data.dictionaries import Coverage, load_dictionary
 from bdi_jax.data.embeddings import (NORMALIZERS, Embeddings, load_vec,
                                      normalize_embeddings)
@@ -130,8 +131,7 @@ def load_task(data_config, root=None, *, needs_train_dict: bool = True
   files = {k: paths.resolve(v, root) for k, v in named.items() if v}
   missing = [p for p in files.values() if not p.exists()]
   if missing:
-    from bdi_jax.data import download  # Late import: see data/__init__.py.
-    raise MissingDataError(download.missing_files_message(missing))
+    raise MissingDataError(catalogue.missing_files_message(missing))
   for field, path in files.items():
     if path.is_dir():
       raise errors.DataError(

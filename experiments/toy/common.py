@@ -17,7 +17,7 @@ import ml_collections
 import optax
 
 from bdi_jax import models
-from bdi_jax import train
+from bdi_jax import step as step_lib
 from bdi_jax.objectives import base
 from bdi_jax.objectives import get_objective
 from experiments.toy import fdiv
@@ -130,7 +130,7 @@ def train_critic_on_pairs(objective: base.Objective,
   """Trains a critic on ``(real, fake)`` batches drawn together; pure.
 
   For fakes built from the real batch itself (seed 003's "real plus noise,
-  shuffled"). The loop is a ``lax.scan`` over :func:`bdi_jax.train.critic_update`,
+  shuffled"). The loop is a ``lax.scan`` over :func:`bdi_jax.step_lib.critic_update`,
   so the run compiles once and can be ``vmap``-ed over keys or over the
   parameters the sampler closes over.
 
@@ -156,7 +156,7 @@ def train_critic_on_pairs(objective: base.Objective,
     step_key = jax.random.fold_in(loop_key, step)
     k_loss = jax.random.split(step_key, 3)[2]
     real, fake = sample_batch(step_key, batch_size)
-    params, opt_state, metrics = train.critic_update(
+    params, opt_state, metrics = step_lib.critic_update(
         objective, critic, tx, params, opt_state, real, fake, k_loss)
     return (params, opt_state), metrics
 

@@ -41,7 +41,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from bdi_jax import models
-from bdi_jax import train
+from bdi_jax import step as step_lib
 from experiments.toy import common
 
 __all__ = ["sample_line", "ESTIMATES", "wgangp_optimum", "estimate_curve",
@@ -184,7 +184,7 @@ def learn_theta(objective_name: str, key: jax.Array, *, steps: int = 500,
     def critic_step(c, k):
       p, s = c
       k_real, k_fake, k_loss = jax.random.split(k, 3)
-      p, s, _ = train.critic_update(
+      p, s, _ = step_lib.critic_update(
           objective, critic, tx, p, s, sample_line(k_real, batch_size, 0.0),
           sample_line(k_fake, batch_size, jax.lax.stop_gradient(theta)),
           k_loss)

@@ -32,7 +32,7 @@ import numpy as np
 import optax
 
 from bdi_jax import models
-from bdi_jax import train
+from bdi_jax import step as step_lib
 from experiments.toy import common
 from experiments.toy import ring
 
@@ -140,7 +140,7 @@ def train_gan(objective_name: str, key: jax.Array, *, steps: int = 2000,
       k_real, k_fake, k_loss = jax.random.split(k, 3)
       real = ring.sample_ring(k_real, batch_size)
       fake = fake_gen(k_fake)  # A constant for the critic.
-      params, opt_state, metrics = train.critic_update(
+      params, opt_state, metrics = step_lib.critic_update(
           objective, critic, critic_tx, params, opt_state, real, fake, k_loss)
       return (params, opt_state), metrics
 

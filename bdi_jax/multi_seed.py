@@ -1,6 +1,6 @@
-"""Builds the compiled adversarial trainer from a config.
+"""Builds the compiled adversarial trainer from a config, over many seeds.
 
-The step itself (train.py) knows nothing of configs; this module binds a config's
+The step itself (step.py) knows nothing of configs; this module binds a config's
 choices (critic, objective, optimisers, schedule constants) into it, vmaps the
 result over a leading *seed* axis so N independent runs train in one compiled
 program, and shards that axis over the local devices when it divides evenly.
@@ -8,7 +8,7 @@ program, and shards that axis over the local devices when it divides evenly.
 
 import functools
 import json
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -16,14 +16,14 @@ import numpy as np
 
 from bdi_jax import errors
 from bdi_jax import models
-from bdi_jax import train as train_lib
+from bdi_jax import step as step_lib
 from bdi_jax.objectives import get_objective
 
-__all__ = ["build_trainer", "build_chunk", "init_seeds", "seed_keys", "seed_sharding",
-           "step_config"]
+__all__ = ["Trainer", "build_trainer", "build_chunk", "init_seeds",
+           "seed_keys", "seed_sharding", "step_config"]
 
 
-def step_config(config) -> train_lib.StepConfig:
+def step_config(config) -> step_lib.StepConfig:
   """The step's static settings from ``config.train``.
 
   ``train.dis_most_frequent = N`` means the N most frequent words of each side
@@ -39,7 +39,7 @@ def step_config(config) -> train_lib.StepConfig:
     raise errors.ConfigError(
         f"train.dis_most_frequent={most_frequent}: must be 0 (every word of "
         "each side) or a positive number of most frequent words per side")
-  return train_lib.StepConfig(
+  return step_lib.StepConfig(
       batch_size=t.batch_size, dis_steps=t.dis_steps,
       dis_most_frequent=most_frequent,
       map_beta=t.map_beta, map_grad_clip=t.get("map_grad_clip", 0.0),
@@ -61,14 +61,14 @@ def _bind(config, dim: int):
   t = config.train
   module = models.discriminator_from_config(config.model)
   objective = get_objective(config.method, config.objective)
-  map_tx = train_lib.make_optimizer(t.map_optimizer, t.map_lr,
+  map_tx = step_lib.make_optimizer(t.map_optimizer, t.map_lr,
                                     **dict(t.map_optimizer_kwargs))
-  dis_tx = train_lib.make_optimizer(t.dis_optimizer, t.dis_lr,
+  dis_tx = step_lib.make_optimizer(t.dis_optimizer, t.dis_lr,
                                     **dict(t.dis_optimizer_kwargs))
-  step_fn = train_lib.bind_step(
+  step_fn = step_lib.bind_step(
       objective=objective, critic=models.make_critic(module), map_tx=map_tx,
       dis_tx=dis_tx, config=step_config(config))
-  init_one = functools.partial(train_lib.create_train_state, dim=dim,
+  init_one = functools.partial(step_lib.create_train_state, dim=dim,
                                module=module, map_tx=map_tx, dis_tx=dis_tx)
   return init_one, step_fn
 
@@ -110,30 +110,28 @@ def build_chunk(config, dim: int, n_steps: int):
   key = _chunk_key(config, dim, n_steps)
   if key not in _CHUNKS:
     _, step_fn = _bind(config, dim)
-    chunk_one = functools.partial(train_lib.train_chunk,
+    chunk_one = functools.partial(step_lib.train_chunk,
                                   n_steps=int(n_steps), step_fn=step_fn)
     _CHUNKS[key] = jax.jit(_over_seeds(chunk_one, in_axes=(0, 0, None)))
   return _CHUNKS[key]
 
 
-def build_trainer(config, dim: int, n_src: Optional[int] = None):
-  """Everything the adversarial phase needs, bound and compiled once.
+class Trainer(NamedTuple):
+  """The compiled functions of the adversarial phase, over a seed axis."""
+  init_fn: Callable  # (init keys [S]) -> TrainState with a leading S.
+  chunk_fn: Callable  # (n_steps) -> jitted (state, keys, data) -> (state, m).
+  chunk_steps: int  # Steps of a full chunk.
 
-  Args:
-    config: a full config (``model``, ``objective``, ``train``, ``method``).
-    dim: embedding dimension d.
-    n_src: ignored (each side's sampling range comes from the data's own
-      shapes); kept so that older callers keep working.
 
-  Returns ``(init_fn, chunk_fn, chunk_steps)`` where ``init_fn(keys) -> state``
-  and ``chunk_fn(state, keys, data) -> (state, metrics)`` are jitted and act on
-  a leading seed axis (vmapped when there are several seeds).
-  """
-  del n_src  # Unused; see the docstring.
+def build_trainer(config, dim: int) -> Trainer:
+  """Everything the adversarial phase needs, bound to ``config`` (a full
+  config: ``model``, ``objective``, ``train``, ``method``) for embeddings of
+  dimension ``dim``; the init function is jitted, chunks are compiled on
+  first use and cached (:func:`build_chunk`)."""
   init_one, _ = _bind(config, dim)
-  chunk_steps = max(1, int(config.train.chunk_steps))
-  init_fn = jax.jit(_over_seeds(init_one, in_axes=0))
-  return init_fn, build_chunk(config, dim, chunk_steps), chunk_steps
+  return Trainer(init_fn=jax.jit(_over_seeds(init_one, in_axes=0)),
+                 chunk_fn=functools.partial(build_chunk, config, dim),
+                 chunk_steps=max(1, int(config.train.chunk_steps)))
 
 
 def _over_seeds(fn, in_axes):

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from bdi_jax import evaluate
+from bdi_jax import metrics
 from bdi_jax import retrieval
 from tests import reference
 
@@ -21,15 +21,15 @@ def test_precision_at_k_hand_computed():
       [2, 3, 9],  # Gold {9, 3}: hits at ranks 2 and 3, counted once.
   ])
   gold = [np.array([2, 9]), np.array([1]), np.array([0, 3]), np.array([9, 3])]
-  got = evaluate.precision_at_k(topk, gold, ks=(1, 2, 3))
+  got = metrics.precision_at_k(topk, gold, ks=(1, 2, 3))
   assert got == {"p@1": 0.25, "p@2": 0.75, "p@3": 0.75}
 
 
 def test_precision_at_k_errors():
   with pytest.raises(ValueError, match="outside"):
-    evaluate.precision_at_k(np.zeros((2, 3), int), [[0], [1]], ks=(1, 5))
+    metrics.precision_at_k(np.zeros((2, 3), int), [[0], [1]], ks=(1, 5))
   with pytest.raises(ValueError, match="len\\(gold\\)"):
-    evaluate.precision_at_k(np.zeros((2, 3), int), [[0]], ks=(1,))
+    metrics.precision_at_k(np.zeros((2, 3), int), [[0]], ks=(1,))
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +49,7 @@ def _np_scores(src, tgt, method):
 def test_mean_cosine_criterion_matches_bruteforce(noisy, n_words):
   src, tgt = noisy
   ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), CSLS_K)
-  got = evaluate.mean_cosine_criterion(jnp.asarray(src), jnp.asarray(tgt), ctx,
+  got = metrics.mean_cosine_criterion(jnp.asarray(src), jnp.asarray(tgt), ctx,
                                        n_words=n_words, batch_size=4)
   n = min(n_words, N_SRC)
   best = np.argmax(_np_scores(src, tgt, "csls")[:n], axis=1)
@@ -69,7 +69,7 @@ def test_evaluate_translation_matches_bruteforce(noisy):
   pairs = [(i, i) for i in range(N_TGT)] + [(0, 5), (3, 1), (3, 1), (8, 2)]
   pairs = np.array(pairs)
   ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), CSLS_K)
-  got = evaluate.evaluate_translation(jnp.asarray(src), jnp.asarray(tgt),
+  got = metrics.evaluate_translation(jnp.asarray(src), jnp.asarray(tgt),
                                       pairs, ctx, ks=(1, 3, 10),
                                       batch_size=7)
   gold = {}
@@ -95,11 +95,11 @@ def test_evaluate_translation_known_rotation():
   # Extra wrong gold translations must not lower the score.
   pairs = np.concatenate([pairs, [[perm[0], 3], [perm[4], 0]]])
   ctx = retrieval.csls_context(mapped, jnp.asarray(tgt), CSLS_K)
-  got = evaluate.evaluate_translation(mapped, jnp.asarray(tgt), pairs, ctx)
+  got = metrics.evaluate_translation(mapped, jnp.asarray(tgt), pairs, ctx)
   assert got == {m: {"p@1": 1.0, "p@5": 1.0, "p@10": 1.0}
                  for m in ("nn", "csls")}
   # Shuffling the targets breaks it, so the check above is not vacuous.
-  bad = evaluate.evaluate_translation(mapped, jnp.asarray(tgt)[::-1], pairs,
+  bad = metrics.evaluate_translation(mapped, jnp.asarray(tgt)[::-1], pairs,
                                       ctx, methods=("nn",))
   assert bad["nn"]["p@1"] < 0.5
 
@@ -108,13 +108,13 @@ def test_evaluate_translation_errors(noisy):
   src, tgt = map(jnp.asarray, noisy)
   pairs = np.array([[0, 0], [1, 1]])
   with pytest.raises(ValueError, match="CSLSContext"):
-    evaluate.evaluate_translation(src, tgt, pairs, None)
+    metrics.evaluate_translation(src, tgt, pairs, None)
   with pytest.raises(ValueError, match="unknown retrieval method"):
-    evaluate.evaluate_translation(src, tgt, pairs, None, methods=("cos",))
-  assert set(evaluate.evaluate_translation(
+    metrics.evaluate_translation(src, tgt, pairs, None, methods=("cos",))
+  assert set(metrics.evaluate_translation(
       src, tgt, pairs, None, methods=("nn",))) == {"nn"}
   with pytest.raises(ValueError, match="at least one gold pair"):
-    evaluate.evaluate_translation(src, tgt, np.zeros((0, 2), int), None)
+    metrics.evaluate_translation(src, tgt, np.zeros((0, 2), int), None)
 
 
 def test_evaluate_translation_by_band_matches_bruteforce(noisy):
@@ -124,7 +124,7 @@ def test_evaluate_translation_by_band_matches_bruteforce(noisy):
   pairs = np.array([(i, i) for i in range(N_TGT)] + [(2, 7), (9, 1)])
   bands = ((0, 5), (5, 12), (12, None), (10**6, None))
   ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), CSLS_K)
-  got = evaluate.evaluate_translation_by_band(
+  got = metrics.evaluate_translation_by_band(
       jnp.asarray(src), jnp.asarray(tgt), pairs, ctx, bands=bands, ks=(1, 3),
       batch_size=5)
   gold = {}
