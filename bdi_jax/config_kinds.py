@@ -56,7 +56,7 @@ class Int:
 
 @dataclasses.dataclass(frozen=True)
 class Real:
-  """A finite number in [lo, hi] (``lo_open`` / ``hi_open``: the end excluded)."""
+  """A finite number in [lo, hi]; ``lo_open`` / ``hi_open`` exclude an end."""
   lo: float
   hi: Optional[float] = None
   lo_open: bool = False
@@ -174,7 +174,7 @@ class Reals:
 
 @dataclasses.dataclass(frozen=True)
 class Kwargs:
-  """A dict of keyword arguments of ``of`` (checked against it by the caller)."""
+  """A dict of keyword arguments of ``of`` (the caller binds them to it)."""
   of: str
 
   def ok(self, v: Any) -> bool:

@@ -2,8 +2,8 @@
 
 ``experiments/configs/default.py`` builds the default config from
 :data:`FIELDS`, :mod:`bdi_jax.validate` checks each field against its kind,
-the trainer's compile cache leaves out the fields that :func:`host_only_fields`
-names, and ``docs/config-fields.md`` is the table :func:`markdown` writes
+the step's compile cache (multi_seed.py) leaves out the fields
+:func:`host_only_fields` names, and ``docs/config-fields.md`` is the table :func:`markdown` writes
 (``python -m bdi_jax.config_schema > docs/config-fields.md``).
 
 A field is ``compiled`` when the adversarial step is built with its value
@@ -27,6 +27,7 @@ __all__ = ["Field", "FIELDS", "BY_PATH", "default_config", "host_only_fields",
 
 
 class Field(NamedTuple):
+  """One config field; see the module docstring for compiled and optional."""
   path: str  # Dotted, from the config's root: "train.map_lr".
   default: Any
   kind: Optional[Any]  # A bdi_jax.config_kinds kind; None: free, unchecked.
@@ -36,7 +37,7 @@ class Field(NamedTuple):
 
 
 # The registries that name allowed values, imported when a value is checked
-# and not here: the schema stays a leaf that any module (the trainer, models)
+# and not here: the schema stays a leaf that any module (multi_seed, models)
 # can import without a cycle, and a check sees entries registered later.
 # pylint: disable=g-import-not-at-top
 def _objectives():
@@ -82,7 +83,8 @@ FIELDS: Tuple[Field, ...] = (
           "An objective of bdi_jax.objectives.REGISTRY (adversarial), or a "
           "computed start of bdi_jax.starts.STARTS (no adversarial phase; "
           "\"procrustes\" is supervised).", compiled=True),
-    Field("seed", 0, k.Int(), "Seed of the first run; seed + i for the others."),
+    Field("seed", 0, k.Int(),
+          "Seed of the first run; seed + i for the others."),
     Field("n_seeds", 1, k.Int(1),
           "Independent runs trained at once (vmapped)."),
     Field("restarts", 0, k.Int(0),
@@ -352,10 +354,11 @@ def markdown() -> str:
       "once; do not edit by hand. Regenerate with "
       "`python -m bdi_jax.config_schema > docs/config-fields.md`.",
       "",
-      "*compiled*: the adversarial step is built with the field's value, so "
-      "a change compiles it again; the others are read by the host loop. "
-      "*may be absent*: config files saved before the field existed lack it; "
-      "it is checked when present, and readers use the default.",
+      "*compiled*: the adversarial step is compiled with the field's value; "
+      "two configs that differ only in fields that are not share one "
+      "compiled step. *may be absent*: config files saved before the field "
+      "existed lack it; it is checked when present, and readers use the "
+      "default.",
       "",
       table,
       ""])

@@ -132,7 +132,7 @@ def criterion_value(mapped_src: jax.Array, tgt: jax.Array,
                     ctx: retrieval.CSLSContext, *, n_words: int = 10000,
                     batch_size: Optional[int] = None) -> jax.Array:
   """:func:`mean_cosine_criterion` as a traceable scalar (no host sync), for
-  use inside ``jit`` (e.g. over seeds in bdi_jax/batched.py)."""
+  use inside ``jit`` (e.g. over seeds in bdi_jax/scoring.py)."""
   if n_words < 1:
     raise ValueError(f"n_words must be >= 1, got {n_words}")
   src_ids = jnp.arange(min(n_words, mapped_src.shape[0]))

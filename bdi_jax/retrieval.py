@@ -150,7 +150,7 @@ def _fused_r_terms(mapped_src: jax.Array, tgt: jax.Array, k: int,
   Each similarity block is computed once and reduced along both axes, so the
   matrix products (the bulk of the time) are not done twice. The blocks are a
   ``lax.scan``, so this also runs inside ``jit`` / ``lax.map`` over seeds
-  (bdi_jax/batched.py) without unrolling one copy per block.
+  (bdi_jax/scoring.py) without unrolling one copy per block.
   """
   n_src, d = mapped_src.shape
   n_tgt = tgt.shape[0]

@@ -23,3 +23,19 @@ def jaccard_of_pairs(pairs, previous):
   a = {tuple(p) for p in np.asarray(pairs).tolist()}
   b = {tuple(p) for p in np.asarray(previous).tolist()}
   return len(a & b) / max(1, len(a | b))
+
+
+def np_dictionary(src, tgt, method, mode, max_rank, k):
+  """The dictionary rule written as plainly as possible: ``{(s, t): score}``
+  over the first ``max_rank`` words of each side (all when ``<= 0``), with
+  the r-terms of the full vocabularies."""
+  scores = np_scores(src, tgt, method, k)
+  n_src, n_tgt = scores.shape
+  rs = n_src if max_rank <= 0 else min(max_rank, n_src)
+  rt = n_tgt if max_rank <= 0 else min(max_rank, n_tgt)
+  scores = scores[:rs, :rt]
+  s2t = {(s, int(np.argmax(scores[s]))) for s in range(rs)}
+  t2s = {(int(np.argmax(scores[:, t])), t) for t in range(rt)}
+  chosen = {"S2T": s2t, "T2S": t2s, "S2T|T2S": s2t | t2s,
+            "S2T&T2S": s2t & t2s}[mode]
+  return {p: scores[p] for p in chosen}

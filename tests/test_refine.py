@@ -6,6 +6,7 @@ import pytest
 import scipy.linalg
 import scipy.stats
 
+from bdi_jax import induction
 from bdi_jax import refine
 from bdi_jax import retrieval
 from tests import reference
@@ -56,16 +57,7 @@ def _np_scores(src, tgt, method):
 
 
 def _np_build(src, tgt, method, mode, max_rank):
-  """The dictionary rule written as plainly as possible: {(s, t): score}."""
-  scores = _np_scores(src, tgt, method)  # r-terms over the full vocabulary.
-  rs = N_SRC if max_rank <= 0 else min(max_rank, N_SRC)
-  rt = N_TGT if max_rank <= 0 else min(max_rank, N_TGT)
-  scores = scores[:rs, :rt]
-  s2t = {(s, int(np.argmax(scores[s]))) for s in range(rs)}
-  t2s = {(int(np.argmax(scores[:, t])), t) for t in range(rt)}
-  chosen = {"S2T": s2t, "T2S": t2s, "S2T|T2S": s2t | t2s,
-            "S2T&T2S": s2t & t2s}[mode]
-  return {p: scores[p] for p in chosen}
+  return reference.np_dictionary(src, tgt, method, mode, max_rank, CSLS_K)
 
 
 def _assert_no_near_ties(src, tgt, method):
@@ -76,14 +68,14 @@ def _assert_no_near_ties(src, tgt, method):
 
 
 @pytest.mark.parametrize("max_rank", [0, 9, 17, 25, 100])
-@pytest.mark.parametrize("mode", sorted(refine.BUILD_MODES))
+@pytest.mark.parametrize("mode", sorted(induction.MODES))
 @pytest.mark.parametrize("method", ["nn", "csls"])
 def test_build_dictionary_matches_bruteforce(embeddings, method, mode,
                                              max_rank):
   src, tgt = embeddings
   _assert_no_near_ties(src, tgt, method)
   ctx = retrieval.csls_context(jnp.asarray(src), jnp.asarray(tgt), CSLS_K)
-  dico = refine.build_dictionary(jnp.asarray(src), jnp.asarray(tgt), ctx,
+  dico = induction.build_dictionary(jnp.asarray(src), jnp.asarray(tgt), ctx,
                                  method=method, mode=mode, max_rank=max_rank,
                                  batch_size=4)
   ref = _np_build(src, tgt, method, mode, max_rank)
@@ -100,9 +92,9 @@ def test_build_dictionary_matches_bruteforce(embeddings, method, mode,
 def test_build_modes_are_nested(embeddings):
   src, tgt = map(jnp.asarray, embeddings)
   ctx = retrieval.csls_context(src, tgt, CSLS_K)
-  sets = {mode: {tuple(p) for p in refine.build_dictionary(
+  sets = {mode: {tuple(p) for p in induction.build_dictionary(
       src, tgt, ctx, mode=mode, max_rank=0).pairs.tolist()}
-          for mode in refine.BUILD_MODES}
+          for mode in induction.MODES}
   assert sets["S2T&T2S"] == sets["S2T"] & sets["T2S"]
   assert sets["S2T|T2S"] == sets["S2T"] | sets["T2S"]
   # The data exercises both a proper intersection and a proper union.
@@ -111,7 +103,7 @@ def test_build_modes_are_nested(embeddings):
 
 def test_build_dictionary_nn_needs_no_context(embeddings):
   src, tgt = map(jnp.asarray, embeddings)
-  dico = refine.build_dictionary(src, tgt, None, method="nn", mode="S2T")
+  dico = induction.build_dictionary(src, tgt, None, method="nn", mode="S2T")
   assert len(dico.pairs) == N_SRC
 
 
@@ -119,17 +111,17 @@ def test_build_dictionary_errors(embeddings, monkeypatch):
   src, tgt = map(jnp.asarray, embeddings)
   ctx = retrieval.csls_context(src, tgt, CSLS_K)
   with pytest.raises(ValueError, match="unknown dictionary build mode"):
-    refine.build_dictionary(src, tgt, ctx, mode="S2T+T2S")
+    induction.build_dictionary(src, tgt, ctx, mode="S2T+T2S")
   with pytest.raises(ValueError, match="unknown retrieval method"):
-    refine.build_dictionary(src, tgt, ctx, method="cosine")
+    induction.build_dictionary(src, tgt, ctx, method="cosine")
   with pytest.raises(ValueError, match="CSLSContext"):
-    refine.build_dictionary(src, tgt, None, method="csls")
+    induction.build_dictionary(src, tgt, None, method="csls")
   # A diverged mapping gives no finite score, hence no pair.
   nan_src = jnp.full_like(src, jnp.nan)
   with pytest.raises(ValueError, match="induced no pairs"):
-    refine.build_dictionary(nan_src, tgt, None, method="nn", mode="S2T")
+    induction.build_dictionary(nan_src, tgt, None, method="nn", mode="S2T")
   monkeypatch.setitem(
-      refine.BUILD_MODES, "nothing",
-      lambda c: (np.zeros((0, 2), np.int32), np.zeros(0, np.float32)))
+      induction.MODES, "nothing",
+      lambda s2t, t2s, a, b: (jnp.zeros_like(a), jnp.zeros_like(b)))
   with pytest.raises(ValueError, match="induced no pairs"):
-    refine.build_dictionary(src, tgt, ctx, mode="nothing")
+    induction.build_dictionary(src, tgt, ctx, mode="nothing")
