@@ -111,7 +111,7 @@ def _take_seeds(mask: np.ndarray, new, old):
   return jax.tree.map(pick, new, old)
 
 
-def _set(values: tuple, i: int, value) -> tuple:
+def _set(values: tuple, i: int, value) -> tuple:  # values[i] = value, copied.
   return values[:i] + (value,) + values[i + 1:]
 
 
@@ -171,9 +171,7 @@ def _chunk_caption(metrics, loop: LoopState) -> str:
 
 
 def _p1(precision, method: str = "csls") -> Optional[float]:
-  if not precision or method not in precision:
-    return None
-  return precision[method].get("p@1")
+  return (precision or {}).get(method, {}).get("p@1")
 
 
 def _check(spaces, scoring_settings, s: Settings, state, loop: LoopState,

@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from bdi_jax import config_schema
 from bdi_jax import errors
 from bdi_jax import models
 from bdi_jax import step as step_lib
@@ -73,15 +74,10 @@ def _bind(config, dim: int):
   return init_one, step_fn
 
 
-# Fields of config.train that only the host-side loop reads (schedule, early
-# stop, bookkeeping): two configs that differ in these alone compile to the
-# same chunk. Learning rates are among them because they live in the
-# optimiser state (train.OPTIMIZERS), not in the compiled code.
-_HOST_ONLY_TRAIN_FIELDS = frozenset({
-    "n_epochs", "epoch_size", "lr_decay", "min_lr", "lr_shrink",
-    "lr_shrink_patience", "map_lr", "dis_lr", "init_start", "map_lr_scales",
-    "max_rollbacks", "stop_patience", "stop_margin", "takeoff_budget",
-    "check_every", "chunk_steps"})
+# Fields of config.train that only the host-side loop reads (declared with
+# compiled=False in bdi_jax/config_schema.py): two configs that differ in
+# these alone compile to the same chunk.
+_HOST_ONLY_TRAIN_FIELDS = config_schema.host_only_fields("train")
 
 # Compiled chunks by (step settings, dim, n_steps): a study that runs several
 # configs or seed ranges of the same shapes in one process compiles each once.

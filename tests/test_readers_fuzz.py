@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings, strategies as st  # pylint: disable=g-import-not-at-top,g-multiple-import
+from hypothesis import example, given, settings, strategies as st  # pylint: disable=g-import-not-at-top,g-multiple-import
 
 from bdi_jax import errors
 from bdi_jax.data import (DictionaryFileError, EmbeddingFileError,
@@ -69,6 +69,10 @@ def test_vec_reader_parses_or_raises_its_own_error(data, suffix):
 
 @_SETTINGS
 @given(_any_bytes)
+# Found by this test (2026-12-04): a word2vec header declaring a dimension
+# whose row does not fit in memory (OverflowError, MemoryError before).
+@example(b"1 3000000000000000000\n\x00 ")
+@example(b"1 10000000000\n\x00 ")
 def test_gzipped_vec_reader_parses_or_raises_its_own_error(data):
   _check_vec(gzip.compress(data), ".vec.gz")
 

@@ -13,7 +13,7 @@ from bdi_jax.data.embedding_types import EmbeddingFileError
 
 __all__ = ["read_word2vec_binary"]
 
-# Bytes read from the stream at a time (more when one row needs it).
+# Bytes read from the stream at a time.
 _READ_BYTES = 1 << 20
 
 
@@ -29,7 +29,10 @@ class _Blocks:
   def fill(self, need: int) -> bool:
     """Makes ``need`` bytes available from ``pos``; False at end of file."""
     while len(self.buf) - self.pos < need:
-      block = self.f.read(max(_READ_BYTES, need))
+      # Never more than a block at a time: a corrupt header can declare a
+      # dimension whose row would not fit in memory, and the file then ends
+      # long before; reading block by block finds that end instead.
+      block = self.f.read(_READ_BYTES)
       if not block:
         return False
       self.offset += self.pos
