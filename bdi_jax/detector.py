@@ -1,42 +1,114 @@
 """An unsupervised failure detector: did this seed's mapping work?
 
-Without any dictionary, a user still sees how far refinement lifts the
-unsupervised criterion (mean CSLS cosine of frequent words' translations)
-above the identity mapping's, which is what an unrelated map scores. A correct
-start refines to a much higher criterion; a failed one converges to a poor
-fixed point only a little above the identity's.
+Refinement lifts any start to some fixed point: a random rotation of the
+source space refines to a clearly higher criterion (mean CSLS cosine of
+frequent words' translations) than it started from, and how much depends on
+the data. So the detector compares a seed with no constant. It measures a
+**null** in the same run, on the same data, with the same settings: a few
+random orthogonal starts (Haar), refined exactly as the seeds are. A seed is
+predicted to have succeeded when, after refinement,
 
-How the gain threshold was chosen: docs/notes/detector-calibration.md.
+* its criterion covers at least ``min_gain`` of the way from the null's mean
+  to a perfect 1 (``(c - mean) / (1 - mean)``), and lies at least ``min_z``
+  null spreads above that mean (so a null that scatters widely is not
+  mistaken for a tight one); and
+* its dictionary has settled: the overlap (Jaccard) of the last two rounds'
+  dictionaries covers at least ``min_stability`` of the way from the null's
+  overlap to 1. A wrong mapping can match the spaces' coarse structure (a
+  high criterion) while its dictionary keeps changing; a right one is a
+  fixed point. (Skipped with a single refinement round.)
+
+How the thresholds were chosen, on every committed study and on generated
+data: docs/notes/detector-calibration.md.
 """
 
-from typing import Dict, Optional
+from typing import Dict, NamedTuple, Optional
 
+import jax
+import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["refinement_signals", "predict_success"]
+from bdi_jax import refine, scoring
+
+__all__ = ["Null", "random_rotations", "measure_null", "Verdict", "judge"]
+
+# The spread of a null is never taken as smaller than this (cosine units):
+# with a handful of starts that all refine to nearly the same point, a raw
+# std of ~1e-3 would make any small lift look significant.
+MIN_SPREAD = 0.01
 
 
-def refinement_signals(size: int, n_max: int, overlap: Optional[float]
-                       ) -> Dict[str, Optional[float]]:
-  """Signals of one refinement round's induced dictionary.
+class Null(NamedTuple):
+  """What random starts refine to on this run's data."""
+  criteria: np.ndarray  # [n] refined criteria.
+  overlaps: np.ndarray  # [n] last-round dictionary overlaps (NaN: 1 round).
 
-  Args:
-    size: pairs the round induced.
-    n_max: the most pairs possible (the smaller vocabulary, capped by
-      ``refine.max_rank``).
-    overlap: Jaccard index of the round's pairs and the previous round's
-      (None in the first round).
+  @property
+  def mean(self) -> float:
+    return float(np.mean(self.criteria))
 
-  Returns:
-    ``{"mutual_fraction": size / n_max, "dictionary_overlap": overlap}``.
-  """
-  return {"mutual_fraction": size / max(1, n_max),
-          "dictionary_overlap": None if overlap is None else float(overlap)}
+  @property
+  def spread(self) -> float:
+    return max(float(np.std(self.criteria)), MIN_SPREAD)
+
+  @property
+  def overlap(self) -> float:
+    return float(np.mean(self.overlaps))
 
 
-def predict_success(refined_criterion: Optional[float],
-                    identity_criterion: float, *, min_gain: float) -> bool:
-  """True when refinement lifted the criterion clearly above the identity's."""
-  if refined_criterion is None or not np.isfinite(refined_criterion):
-    return False
-  return refined_criterion - identity_criterion >= min_gain
+def random_rotations(key: jax.Array, n: int, dim: int) -> jax.Array:
+  """``[n, dim, dim]`` Haar-distributed orthogonal matrices (QR of a
+  Gaussian with the signs of R's diagonal folded in; Mezzadri 2007)."""
+  a = jax.random.normal(key, (n, dim, dim))
+  q, r = jnp.linalg.qr(a)
+  return q * jnp.sign(jnp.diagonal(r, axis1=-2, axis2=-1))[:, None, :]
+
+
+def measure_null(spaces: scoring.Spaces, settings: scoring.Settings,
+                 key: jax.Array, n: int) -> Optional[Null]:
+  """Scores and refines ``n`` random rotations; None when ``n`` is 0."""
+  if n <= 0:
+    return None
+  ws = np.asarray(random_rotations(key, n, spaces.src.shape[1]))
+  starts = scoring.score_mappings(spaces, ws, settings, "null start")
+  refined = refine.refine_mappings(spaces, starts, settings, list(range(n)))
+  overlaps = [m.signals.get("dictionary_overlap") for m in refined]
+  return Null(np.asarray([m.criterion for m in refined], np.float64),
+              np.asarray([np.nan if o is None else o for o in overlaps],
+                         np.float64))
+
+
+class Verdict(NamedTuple):
+  """The detector's view of one seed (None: not measured)."""
+  success: bool
+  gain: Optional[float]  # Criterion: fraction of the way from the null to 1.
+  z: Optional[float]  # Criterion: in units of the null's spread.
+  stability: Optional[float]  # Dictionary overlap: fraction from null to 1.
+
+  def as_dict(self) -> Dict[str, Optional[float]]:
+    return {"predicted_success": self.success, "null_gain": self.gain,
+            "null_z": self.z, "null_stability": self.stability}
+
+
+def _toward_one(value: float, null: float) -> float:
+  """How far ``value`` lies from ``null`` toward 1, as a fraction."""
+  return (value - null) / max(1e-12, 1.0 - null)
+
+
+def judge(criterion: Optional[float], overlap: Optional[float],
+          null: Optional[Null], *, min_gain: float, min_z: float,
+          min_stability: float) -> Verdict:
+  """Whether a seed's refined criterion and dictionary stand out from the
+  null. Without a null (``eval.detector_null_starts = 0``) or a finite
+  criterion the seed is not predicted to have succeeded."""
+  if null is None or criterion is None or not np.isfinite(criterion):
+    return Verdict(False, None, None, None)
+  gain = _toward_one(criterion, null.mean)
+  z = (criterion - null.mean) / null.spread
+  stability = None
+  if overlap is not None and np.isfinite(null.overlap):
+    stability = _toward_one(overlap, null.overlap)
+  success = (gain >= min_gain and z >= min_z
+             and (stability is None or stability >= min_stability))
+  return Verdict(bool(success), float(gain), float(z),
+                 None if stability is None else float(stability))

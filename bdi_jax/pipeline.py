@@ -26,8 +26,10 @@ import time
 from typing import Any, Dict, List
 
 import jax
+import numpy as np
 
-from bdi_jax import adversarial, multi_seed, outputs, provenance, refine
+from bdi_jax import adversarial, detector, multi_seed, outputs, provenance
+from bdi_jax import refine
 from bdi_jax import scoring, starts, summary as summary_lib, validate
 from bdi_jax import console as console_lib
 from bdi_jax.data import tasks
@@ -69,6 +71,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   settings = scoring.settings_from_config(config)
   spaces = scoring.device_spaces(task)
   identity = scoring.identity_mapping(spaces, settings)
+  null = _detector_null(config, spaces, settings, console, log)
   seeds = [config.seed + i for i in range(config.n_seeds)]
 
   # 2. Start, and 3. refine.
@@ -79,14 +82,13 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   else:
     results = _adversarial_and_refine(config, task, spaces, settings, seeds,
                                       identity, run, log, console)
-    min_gain = config.eval.detector_criterion_gain
-    if config.get("restarts") and not any(
-        summary_lib.predicted_success(r.refined, identity, min_gain)
+    if null is not None and config.get("restarts") and not any(
+        summary_lib.verdict(r.refined, null, config).success
         for r in results):
       more = [seeds[-1] + 1 + i for i in range(config.restarts)]
-      console.log(f"every seed is predicted to have failed (refined "
-                  f"criterion less than {min_gain:g} above the identity's); "
-                  f"restarts: training seeds {more}")
+      console.log(f"every seed is predicted to have failed (none stands out "
+                  f"from what random starts refine to); restarts: training "
+                  f"seeds {more}")
       log({"phase": "restart", "seeds": more})
       results += _adversarial_and_refine(
           config, task, spaces, settings, more, identity, run, log, console,
@@ -94,12 +96,30 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
 
   # 4. Select and write.
   summary = summary_lib.write_outputs(run, config, task, spaces, settings,
-                                      results, identity, started=tic,
+                                      results, identity, null, started=tic,
                                       clock=time.perf_counter)
   console.log(f"selected seed {summary['selected_seed']} (criterion "
               f"{summary['criterion']:.4f}, {summary['selected']})")
+  if summary["status"] == summary_lib.NO_SUCCESS:
+    console.log(f"{summary_lib.NO_SUCCESS}: no seed's refined criterion is "
+                "clearly above what random starts refine to on this data; "
+                "the dictionary is probably wrong (try more seeds or another "
+                "method)")
   run.finish()
   return summary
+
+
+def _detector_null(config, spaces, settings, console, log):
+  """What random starts refine to here: the failure detector's reference."""
+  null = detector.measure_null(
+      spaces, settings, jax.random.fold_in(jax.random.key(config.seed), 2),
+      config.eval.get("detector_null_starts", 0))
+  if null is not None:
+    console.log(f"detector null: {len(null.criteria)} random starts refine "
+                f"to criterion {null.mean:.4f} (std {np.std(null.criteria):.4f})")
+    log({"phase": "detector_null", "criteria": null.criteria.tolist(),
+         "overlaps": null.overlaps.tolist()})
+  return null
 
 
 def _log_task(task, console) -> None:

@@ -9,7 +9,7 @@ One round (Conneau et al. 2018, Sec. 2.2-2.3)::
 compiled call (``lax.scan`` over rounds, ``lax.map`` over seeds);
 :func:`refine_mappings` is the run's refinement phase around it: it keeps,
 per start, the best of the start and its rounds by the unsupervised
-criterion, with the last round's dictionary signals (bdi_jax/detector.py).
+criterion, with the last round's dictionary signals.
 """
 
 import dataclasses
@@ -21,9 +21,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from bdi_jax import console as console_lib
-from bdi_jax import detector, induction, retrieval, scoring
+from bdi_jax import induction, retrieval, scoring
 
-__all__ = ["procrustes", "Rounds", "refine_batch", "refine_mappings"]
+__all__ = ["procrustes", "dictionary_procrustes", "Rounds", "refine_batch",
+           "refinement_signals", "refine_mappings"]
 
 
 def _polar(cross: jax.Array) -> jax.Array:
@@ -122,6 +123,24 @@ def refine_batch(ws: jax.Array, r_src: jax.Array, r_tgt: jax.Array,
       (ws, r_src, r_tgt))
 
 
+def refinement_signals(size: int, n_max: int, overlap: Optional[float]
+                       ) -> Dict[str, Optional[float]]:
+  """Signals of one refinement round's induced dictionary.
+
+  Args:
+    size: pairs the round induced.
+    n_max: the most pairs possible (the smaller vocabulary, capped by
+      ``refine.max_rank``).
+    overlap: Jaccard index of the round's pairs and the previous round's
+      (None in the first round).
+
+  Returns:
+    ``{"mutual_fraction": size / n_max, "dictionary_overlap": overlap}``.
+  """
+  return {"mutual_fraction": size / max(1, n_max),
+          "dictionary_overlap": None if overlap is None else float(overlap)}
+
+
 def refine_mappings(spaces: scoring.Spaces,
                     starts: Sequence[scoring.Mapping],
                     settings: scoring.Settings, seeds: Sequence[int], *,
@@ -164,7 +183,7 @@ def refine_mappings(spaces: scoring.Spaces,
             f"pairs (refine.method={settings.refine_method!r}, "
             f"mode={settings.refine_mode!r}); the mapping is probably "
             "degenerate")
-      signals = detector.refinement_signals(
+      signals = refinement_signals(
           size, n_max, None if r == 0 else float(rounds.dictionary_overlap[i, r]))
       current = scoring.mapping_from_scores(
           jax.tree.map(lambda x, i=i, r=r: x[i, r], rounds.scores),

@@ -16,8 +16,8 @@ from bdi_jax import detector, errors, induction, outputs, provenance, report
 from bdi_jax import scoring
 from bdi_jax.loop_state import LoopState
 
-__all__ = ["SeedResult", "select_seed", "seed_row", "build_summary",
-           "write_outputs"]
+__all__ = ["SeedResult", "select_seed", "verdict", "seed_row", "status",
+           "NO_SUCCESS", "build_summary", "write_outputs"]
 
 
 class SeedResult(NamedTuple):
@@ -42,16 +42,24 @@ def select_seed(results: Sequence[SeedResult]) -> int:
   return -max(candidates)[1]
 
 
-def predicted_success(refined: Optional[scoring.Mapping],
-                      identity: scoring.Mapping, min_gain: float) -> bool:
-  return detector.predict_success(
-      None if refined is None else refined.criterion, identity.criterion,
-      min_gain=min_gain)
+def verdict(refined: Optional[scoring.Mapping], null: Optional[detector.Null],
+            config) -> detector.Verdict:
+  """The failure detector's view of a refined mapping (``config.eval``'s
+  thresholds)."""
+  e = config.eval
+  if refined is None:
+    return detector.judge(None, None, null, min_gain=0, min_z=0,
+                          min_stability=0)
+  return detector.judge(
+      refined.criterion, refined.signals.get("dictionary_overlap"), null,
+      min_gain=e.get("detector_min_gain", 0.25),
+      min_z=e.get("detector_min_z", 3.0),
+      min_stability=e.get("detector_min_stability", 0.55))
 
 
 def seed_row(r: SeedResult, spaces: scoring.Spaces,
              settings: scoring.Settings, identity: scoring.Mapping,
-             min_gain: float) -> Dict[str, Any]:
+             judged: detector.Verdict) -> Dict[str, Any]:
   """One seed's row of ``summary.json``."""
   refined, start, loop, i = r.refined, r.start, r.loop, r.index
   signals = refined.signals if refined else {}
@@ -77,19 +85,19 @@ def seed_row(r: SeedResult, spaces: scoring.Spaces,
       "dictionary_overlap": signals.get("dictionary_overlap"),
       "criterion_gain": (None if criterion is None
                          else criterion - identity.criterion),
-      "predicted_success": predicted_success(refined, identity, min_gain),
+      **judged.as_dict(),
   }
 
 
 def build_summary(config, task, spaces: scoring.Spaces,
                   settings: scoring.Settings, results: List[SeedResult],
-                  chosen: int, identity: scoring.Mapping, *,
-                  dictionary_size: int, resumed: bool,
-                  wall_seconds: float) -> Dict[str, Any]:
+                  chosen: int, identity: scoring.Mapping,
+                  null: Optional[detector.Null], *, dictionary_size: int,
+                  resumed: bool, wall_seconds: float) -> Dict[str, Any]:
   """The run's ``summary.json``."""
   head = results[chosen]
-  min_gain = config.eval.detector_criterion_gain
   computed_start = head.loop is None
+  verdicts = [verdict(r.refined, null, config) for r in results]
   return {
       "name": config.name,
       "method": config.method,
@@ -99,6 +107,9 @@ def build_summary(config, task, spaces: scoring.Spaces,
       "data": task.description,
       "seed": head.seed,
       "selected_seed": head.seed,
+      # "ok", or "no seed succeeded" when the detector passed none (or was
+      # off: eval.detector_null_starts = 0 gives "not checked").
+      "status": status(verdicts, null),
       "wall_seconds": wall_seconds,
       "criterion": head.refined.criterion,
       "adversarial": head.start.precision,
@@ -118,10 +129,23 @@ def build_summary(config, task, spaces: scoring.Spaces,
       "resumed": resumed,
       **provenance.describe(),
       "identity_criterion": identity.criterion,
+      "detector_null": (None if null is None else {
+          "criteria": null.criteria.tolist(), "mean": null.mean,
+          "spread": null.spread, "overlaps": null.overlaps.tolist()}),
       "restarted_seeds": [r.seed for r in results[config.n_seeds:]],
-      "seeds": [seed_row(r, spaces, settings, identity, min_gain)
-                for r in results],
+      "seeds": [seed_row(r, spaces, settings, identity, v)
+                for r, v in zip(results, verdicts)],
   }
+
+
+def status(verdicts: Sequence[detector.Verdict],
+           null: Optional[detector.Null]) -> str:
+  if null is None:
+    return "not checked"
+  return "ok" if any(v.success for v in verdicts) else NO_SUCCESS
+
+
+NO_SUCCESS = "no seed succeeded"
 
 
 def _epoch_lines(run) -> List[Dict[str, Any]]:
@@ -134,8 +158,8 @@ def _epoch_lines(run) -> List[Dict[str, Any]]:
 
 def write_outputs(run, config, task, spaces: scoring.Spaces,
                   settings: scoring.Settings, results: List[SeedResult],
-                  identity: scoring.Mapping, *, started: float,
-                  clock) -> Dict[str, Any]:
+                  identity: scoring.Mapping, null: Optional[detector.Null], *,
+                  started: float, clock) -> Dict[str, Any]:
   """Selects the seed and writes every output file; returns the summary."""
   chosen = select_seed(results)
   head = results[chosen].refined
@@ -153,7 +177,7 @@ def write_outputs(run, config, task, spaces: scoring.Spaces,
         ((task.src.words[s], task.tgt.words[t], float(v))
          for (s, t), v in zip(induced.pairs, induced.scores)))
   summary = build_summary(
-      config, task, spaces, settings, results, chosen, identity,
+      config, task, spaces, settings, results, chosen, identity, null,
       dictionary_size=int(len(induced.pairs)), resumed=run.resumed,
       wall_seconds=clock() - started)
   run.write_json("summary.json", summary)

@@ -204,16 +204,17 @@ def test_checks_within_epochs_stop_a_seed_mid_epoch(tmp_path):
   assert summary["refined"]["csls"]["p@1"] > 0.95
 
 
-@pytest.mark.parametrize("gain,restarted", [(1.0, True), (0.0, False)])
+@pytest.mark.parametrize("null_starts,restarted", [(2, True), (0, False)])
 def test_restarts_train_more_seeds_only_when_all_are_predicted_to_fail(
-    tmp_path, gain, restarted):
-  # The detector's threshold decides the prediction: a criterion 1.0 above the
-  # identity's (~0.68 here) is out of reach, so every seed "fails"; 0.0 is met
-  # by any refined map (refinement only keeps rounds that raise it).
+    tmp_path, null_starts, restarted):
+  # A criterion gain of 1.0 over the null (a perfect criterion) is out of
+  # reach, so with the detector on every seed "fails"; with it off
+  # (no null) nothing is predicted and nothing restarts.
   config = small_synthetic_config("gan", n_seeds=1)
   config.train.n_epochs = 1
   config.refine.n_rounds = 1
-  config.eval.detector_criterion_gain = gain
+  config.eval.detector_null_starts = null_starts
+  config.eval.detector_min_gain = 1.0
   config.restarts = 2
   summary = pipeline.train_and_evaluate(config, tmp_path / "run")
   seeds = [r["seed"] for r in summary["seeds"]]
@@ -226,6 +227,10 @@ def test_restarts_train_more_seeds_only_when_all_are_predicted_to_fail(
     rows = summary["seeds"]
     assert rows[1]["adversarial_criterion"] != rows[0]["adversarial_criterion"]
     assert all(r["predicted_success"] is False for r in rows)
+    assert summary["status"] == "no seed succeeded"
+    assert "NO SEED SUCCEEDED" in (tmp_path / "run" / "report.md").read_text()
+  else:
+    assert summary["status"] == "not checked"
 
 
 def test_report_shows_precision_by_frequency_band(broken_first_seed):

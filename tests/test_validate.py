@@ -127,8 +127,8 @@ BAD = [
     ("objective.sinkhorn_iterations", 0, ">= 1"),
     ("objective.sinkhorn_threshold", -1e-3, "> 0"),
     ("train.init_start", "gww", "'' (the identity) or a start"),
-    ("eval.detector_criterion_gain", 1.5, "[0, 1]"),
-    ("eval.detector_criterion_gain", -0.1, "[0, 1]"),
+    ("eval.detector_min_gain", 1.5, "[0, 1]"),
+    ("eval.detector_min_stability", -0.1, "[0, 1]"),
     ("gw.n_words", 1, ">= 2"),
     ("gw.epsilon", 0.0, "> 0"),
     ("gw.max_iterations", 0, ">= 1"),
@@ -163,7 +163,8 @@ GOOD = [
     ("refine.max_rank", 0), ("eval.ks", (1,)), ("eval.ks", [1, 5]),
     ("eval.methods", ("csls",)), ("eval.csls_k", 1), ("eval.batch_size", 0),
     ("train.map_optimizer_kwargs", {"momentum": 0.9}), ("seed", -3),
-    ("train.init_start", "gw"), ("eval.detector_criterion_gain", 1.0),
+    ("train.init_start", "gw"), ("eval.detector_min_gain", 1.0),
+    ("eval.detector_null_starts", 0),
 ]
 
 
