@@ -117,14 +117,20 @@ def detector_accuracy(predicted: Sequence[Optional[bool]],
 def seed_rows(summary: Mapping[str, Any]) -> List[Dict[str, Any]]:
   """The per-seed rows of one run's summary, each with ``seconds``.
 
-  A row without its own ``seconds`` gets the run's ``wall_seconds`` divided
+  Seeds the run trained as restarts are left out. A row without its own
+  ``seconds`` gets the run's ``wall_seconds`` divided
   by its number of seeds, and ``seconds_estimated: True`` (seeds trained
   together share every step, so only the total is measured).
   """
   seeds = summary["seeds"]
   share = float(summary["wall_seconds"]) / max(1, len(seeds))
+  # Seeds a run added because its own all failed (config.restarts) are not
+  # the study's: it asked for the run's own seeds only.
+  restarted = set(summary.get("restarted_seeds") or ())
   rows = []
   for s in seeds:
+    if s["seed"] in restarted:
+      continue
     row = dict(s)
     if row.get("seconds") is None:
       row["seconds"], row["seconds_estimated"] = share, True

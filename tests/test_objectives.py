@@ -17,6 +17,7 @@ from bdi_jax.objectives import get_objective
 from bdi_jax.objectives import noise
 from bdi_jax.objectives import wgan
 from bdi_jax.objectives import wgangp
+from experiments.configs import registry
 
 OBJECTIVES = ("gan", "wgan", "wgangp", "ctgan")
 B, D, H = 7, 5, 9  # Odd, unequal sizes catch axis mix-ups.
@@ -374,6 +375,165 @@ def test_ctgan_loss_adds_weighted_terms():
   np.testing.assert_allclose(loss, w_loss + 1.5 * gp + 3.0 * ct, rtol=1e-6)
   assert metrics["ct"] > 0
   assert {"w_estimate", "gp", "grad_norm", "ct"} <= set(metrics)
+
+
+# CT-GAN's consistency term against an independent numpy reference: the two
+# dropout passes are recorded (the inputs and hidden activations each
+# Dropout layer let through), the critic is rebuilt in float64 numpy from its
+# parameters and those masks, and Wei et al. 2018's term (their Sec. 3,
+# with d(x', x'') absorbed into M') is computed from the two passes:
+#   CT = mean_x max(0, |D(x') - D(x'')| + 0.1 * ||D_(x') - D_(x'')||_2 - M').
+# M' = 0.2 is the presets' margin (objective.ct_margin); the inputs are
+# chosen so that rows fall on both sides of it.
+_PRESET_MARGIN = 0.2
+
+
+def _is_dropout(module, method_name):
+  import flax.linen as nn  # pylint: disable=g-import-not-at-top
+  return isinstance(module, nn.Dropout) and method_name == "__call__"
+
+
+def _recording_critic(module, passes):
+  """The production critic's contract, also recording each pass's dropout
+  outputs (eager, so they are concrete arrays)."""
+
+  def critic(params, x, key):
+    (logits, features), state = module.apply(
+        {"params": params}, x, deterministic=key is None,
+        return_features=True, rngs=None if key is None else {"dropout": key},
+        capture_intermediates=_is_dropout)
+    drops = {name: v["__call__"][0]
+             for name, v in state["intermediates"].items()}
+    # Passes under a transformation (the gradient penalty's jax.grad) hold
+    # tracers; only the concrete ones (scores, consistency term) are kept.
+    if not any(isinstance(v, jax.core.Tracer) for v in drops.values()):
+      passes.append({k: np.asarray(v, np.float64) for k, v in drops.items()})
+    return logits, features
+
+  return critic
+
+
+def _np_critic(module, params, x, drops):
+  """``(scores [b], features [b, h])`` of ``module`` in float64 numpy, with
+  the dropout masks read off one recorded pass."""
+  p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
+  x = np.asarray(x, np.float64)
+
+  def dropout(h, rate, name):
+    if rate == 0:
+      return h
+    out = drops[name]
+    keep = out != 0  # Kept entries are h / (1 - rate), never exactly 0 here.
+    assert 0 < keep.mean() < 1, name  # A real mask: some kept, some dropped.
+    np.testing.assert_allclose(out, np.where(keep, h / (1 - rate), 0.0),
+                               rtol=1e-4, atol=1e-5)
+    return np.where(keep, h / (1 - rate), 0.0)
+
+  h = dropout(x, module.input_dropout, "Dropout_0")
+  for i in range(module.n_layers):
+    h = h @ p[f"dense_{i}"]["kernel"] + p[f"dense_{i}"]["bias"]
+    if module.layer_norm:
+      mu, var = h.mean(-1, keepdims=True), h.var(-1, keepdims=True)
+      h = ((h - mu) / np.sqrt(var + module.layer_norm_epsilon)
+           * p[f"norm_{i}"]["scale"] + p[f"norm_{i}"]["bias"])
+    h = np.where(h > 0, h, module.leaky_slope * h)
+    h = dropout(h, module.hidden_dropout, f"hidden_dropout_{i}")
+  scores = (h @ p["out"]["kernel"] + p["out"]["bias"])[:, 0]
+  return scores, h
+
+
+def _np_consistency_rows(module, params, x, pass_1, pass_2, feature_weight):
+  """Per-row ``|D(x') - D(x'')| + w ||D_(x') - D_(x'')||`` in numpy."""
+  s1, f1 = _np_critic(module, params, x, pass_1)
+  s2, f2 = _np_critic(module, params, x, pass_2)
+  return np.abs(s1 - s2) + feature_weight * np.linalg.norm(f1 - f2, axis=-1)
+
+
+# Input dropout on an un-normalised critic (the tuned presets' perturbation;
+# row scales spread the distances over the margin) and hidden dropout after
+# LayerNorm (the thesis's perturbation, "before the output").
+_CT_CRITICS = {
+    "input_dropout": dict(hidden=H, n_layers=2, input_dropout=0.3),
+    "hidden_dropout": dict(hidden=H, n_layers=2, input_dropout=0.0,
+                           hidden_dropout=0.3, layer_norm=True),
+}
+
+
+def _ct_case(kind):
+  module = models.Discriminator(**_CT_CRITICS[kind])
+  k_init, k_x = jax.random.split(jax.random.key(21))
+  params = module.init(k_init, jnp.zeros((1, D)))["params"]
+  # Rows from 1/20 to 5 times a Gaussian: per-row distances from well below
+  # to well above M'.
+  scale = np.geomspace(0.05, 5.0, 16)[:, None]
+  x = jnp.asarray(scale * np.asarray(jax.random.normal(k_x, (16, D))),
+                  jnp.float32)
+  if kind == "hidden_dropout":
+    # LayerNorm undoes the row scales; smaller weights (and LayerNorm gains)
+    # put these rows' distances on both sides of M' instead (0.09 to 0.34).
+    params = jax.tree.map(lambda a: 0.3 * a, params)
+  return module, params, x
+
+
+@pytest.mark.parametrize("kind", sorted(_CT_CRITICS))
+@pytest.mark.parametrize("feature_weight", (0.1, 0.05))
+def test_consistency_term_matches_numpy_rebuild(kind, feature_weight):
+  module, params, x = _ct_case(kind)
+  passes = []
+  key = jax.random.key(22)
+  ct, metrics = ctgan.consistency_term(
+      _recording_critic(module, passes), params, x, key,
+      margin=_PRESET_MARGIN, feature_weight=feature_weight)
+  assert len(passes) == 2
+  rows = _np_consistency_rows(module, params, x, *passes, feature_weight)
+  # The margin is exercised: rows on both sides of M'.
+  assert (rows < _PRESET_MARGIN).sum() >= 3, rows
+  assert (rows > _PRESET_MARGIN).sum() >= 3, rows
+  want = np.mean(np.maximum(0.0, rows - _PRESET_MARGIN))
+  np.testing.assert_allclose(ct, want, rtol=1e-4, atol=1e-6)
+  # Only the rows above M' count: not the plain mean minus M'.
+  assert abs(want - max(0.0, rows.mean() - _PRESET_MARGIN)) > 1e-3
+  s1, f1 = _np_critic(module, params, x, passes[0])
+  s2, f2 = _np_critic(module, params, x, passes[1])
+  np.testing.assert_allclose(metrics["ct_score_dist"],
+                             np.abs(s1 - s2).mean(), rtol=1e-4, atol=1e-6)
+  np.testing.assert_allclose(metrics["ct_feature_dist"],
+                             np.linalg.norm(f1 - f2, axis=-1).mean(),
+                             rtol=1e-4, atol=1e-6)
+  # The recording wrapper is the production critic: same keys, same term.
+  ct_prod, _ = ctgan.consistency_term(
+      models.make_critic(module), params, x, key, margin=_PRESET_MARGIN,
+      feature_weight=feature_weight)
+  np.testing.assert_allclose(ct_prod, ct, rtol=1e-6)
+
+
+def test_ctgan_preset_loss_adds_numpy_consistency_term():
+  # The preset's objective fields (margin 0.2, feature weight 0.1, weight 2)
+  # through the registry; the loss's CT part is the numpy rebuild's.
+  fields = registry.get_config("ctgan_synthetic").objective
+  assert fields.ct_margin == _PRESET_MARGIN
+  module, params, x = _ct_case("input_dropout")
+  fake = x[::-1] + 0.5
+  key = jax.random.key(23)
+  passes = []
+  obj = get_objective("ctgan", fields)
+  loss, metrics = obj.critic_loss(_recording_critic(module, passes), params,
+                                  x, fake, key)
+  # The last two passes are the consistency term's, both on the real rows.
+  rows = _np_consistency_rows(module, params, x, passes[-2], passes[-1],
+                              fields.ct_feature_weight)
+  assert (rows < _PRESET_MARGIN).sum() >= 3 and (
+      rows > _PRESET_MARGIN).sum() >= 3, rows
+  want = np.mean(np.maximum(0.0, rows - _PRESET_MARGIN))
+  np.testing.assert_allclose(metrics["ct"], want, rtol=1e-4, atol=1e-6)
+  # Without the term (weight 0), with the same key: the loss drops by
+  # ct_lambda * CT exactly.
+  no_ct = get_objective("ctgan", ml_collections.ConfigDict(
+      dict(fields.to_dict(), ct_lambda=0.0)))
+  loss_0, _ = no_ct.critic_loss(models.make_critic(module), params, x, fake,
+                                key)
+  np.testing.assert_allclose(loss - loss_0, fields.ct_lambda * want,
+                             rtol=1e-3, atol=1e-5)
 
 
 # ------------------------------------------------------------ instance noise

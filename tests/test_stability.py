@@ -687,3 +687,13 @@ def test_keep_earlier_report_moves_every_file_and_never_overwrites(tmp_path):
     assert (folder / "stability.md").read_text() == \
         f"stability.md of call {call}"
   assert not any((tmp_path / n).exists() for n in report_lib.REPORT_FILES)
+
+
+def test_seed_rows_leave_out_a_runs_restarted_seeds():
+  # A run of seed 0 whose seed failed trained seeds 1 and 2 as restarts:
+  # the study asked for seed 0 only.
+  summary = {"wall_seconds": 30.0, "restarted_seeds": [1, 2],
+             "seeds": [{"seed": s, "refined": None} for s in (0, 1, 2)]}
+  rows = study_stats.seed_rows(summary)
+  assert [r["seed"] for r in rows] == [0]
+  assert rows[0]["seconds"] == pytest.approx(10.0)  # The run's time, shared.

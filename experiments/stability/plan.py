@@ -100,8 +100,11 @@ def config_json(config) -> Dict[str, Any]:
 
 
 def without_seeds(config: Dict[str, Any]) -> Dict[str, Any]:
-  """A :func:`config_json` dict less ``seed`` and ``n_seeds``."""
-  return {k: v for k, v in config.items() if k not in ("seed", "n_seeds")}
+  """A :func:`config_json` dict less ``seed``, ``n_seeds`` and ``restarts``
+  (restarts add seeds after a run's own; they change none of its seeds'
+  results)."""
+  return {k: v for k, v in config.items()
+          if k not in ("seed", "n_seeds", "restarts")}
 
 
 def _flat(d, prefix=""):
@@ -154,7 +157,10 @@ def _check_workdir(run: Run, overwrite: bool) -> None:
     old = json.loads(saved.read_text())
   except (OSError, ValueError):
     old = {}
-  differ = differing_fields(old, config_json(run.config)) if old else []
+  # The seeds are in the workdir's name; restarts change no seed's result.
+  differ = (differing_fields(without_seeds(old),
+                             without_seeds(config_json(run.config)))
+            if old else [])
   if old and not differ:
     run.reuse = True
     return
@@ -202,7 +208,11 @@ def plan(names: Sequence[str], seeds: Sequence[int],
   studies = []
   cache: Dict[str, Any] = {}
   for name in names:
-    base = overrides.apply_overrides(_get_config(name), assignments)
+    # A study counts every seed it asked for, each on its own: a run that
+    # restarted failed seeds would add others (``--set=restarts=K`` still
+    # can).
+    base = overrides.apply_overrides(_get_config(name),
+                                     ["restarts=0", *assignments])
     found = _baseline_for(base, assignments, cache)
     if found:
       pair, b = found
