@@ -21,7 +21,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from bdi_jax import console as console_lib
-from bdi_jax import interrupts, loop_state, multi_seed, schedule, scoring
+from bdi_jax import interrupts, loop_state, multi_seed, run_plan, schedule
+from bdi_jax import scoring
 from bdi_jax import step as step_lib
 from bdi_jax.loop_state import LoopState
 
@@ -58,8 +59,7 @@ def settings_from_config(config) -> Settings:
 
 
 def _chunk_plan(s: Settings, chunk_steps: int) -> List[int]:
-  """An epoch is exactly epoch_size samples: full chunks, then a shorter
-  one."""
+  """An epoch is epoch_size samples: full chunks, then a shorter one."""
   iters = s.epoch_size // s.batch_size
   plan = [chunk_steps] * (iters // chunk_steps)
   if iters % chunk_steps:
@@ -254,8 +254,7 @@ def _apply_stop_rule(s: Settings, loop: LoopState, seeds, alive: np.ndarray,
 
 def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
                seeds, base_criterion, console, log: Log) -> LoopState:
-  """Scores every live seed, keeps its best, applies the learning-rate policy
-  and the stopping rule."""
+  """Scores every live seed, keeps its best, applies the lr policy and stops."""
   epoch = loop.epoch
   alive = loop.alive()
   # The learning-rate policy compares epoch ends only (mid-epoch checks must
@@ -280,8 +279,7 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
   line = f"epoch {epoch + 1}/{s.n_epochs}: criterion {' '.join(texts)}"
   if spaces.test_pairs is not None:
     line += f" | CSLS P@1 {' '.join(p1s)}"
-  # The first chunk of each size compiles; it is left out of the rate.
-  rate = loop.rate()
+  rate = loop.rate()  # The compiling first chunk of a size is left out.
   line += (f" | {rate:,.0f} samples/s" if np.isfinite(rate)
            else " | samples/s after the first compiled chunk")
   console.log(line)
@@ -291,8 +289,8 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
 def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
                          s: Settings, scoring_settings: scoring.Settings,
                          seeds: Sequence[int], base_criterion: float, *,
-                         start_w: Optional[np.ndarray] = None,
-                         run=None, checkpoints: bool = True,
+                         start_w: Optional[np.ndarray] = None, run=None,
+                         checkpoints: bool = True,
                          console: Optional[console_lib.Console] = None
                          ) -> LoopState:
   """Trains one mapping per seed.
@@ -304,10 +302,9 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
     base_criterion: the identity mapping's criterion; a seed has taken off
       once its criterion exceeds it by ``s.takeoff_margin``.
     start_w: ``[seeds, d, d]`` start mappings (e.g. GW) instead of I.
-    run: the run's workdir (bdi_jax/outputs.py), for metrics.jsonl and the
-      checkpoint; None logs nothing.
-    checkpoints: False (the restarted seeds) saves and resumes no checkpoint.
-    console: progress and log lines.
+    run: the run's workdir (bdi_jax/outputs.py; None logs nothing).
+    checkpoints: False (the restarted seeds): no checkpoint saved or resumed.
+    console: progress and log lines (the plan: bdi_jax/run_plan.py).
 
   Returns:
     The final :class:`LoopState`: each seed's best mapping by the criterion
@@ -322,7 +319,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
   iters = sum(plan)
   chunk_fns = {steps: trainer.chunk_fn(steps) for steps in set(plan)}
   compiled = set()  # Chunk sizes already run once (the first call compiles).
-
+  tracker = run_plan.start(trainer, spaces, s, seeds, plan, console, run)
   state, run_keys = multi_seed.init_seeds(trainer.init_fn, seeds)
   resuming = run is not None and run.resumed and checkpoints
   if start_w is not None and not resuming:
@@ -337,6 +334,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
       state = jax.device_put(state, sharding)
     console.log(f"resuming from {run.checkpoint} at epoch {loop.epoch + 1}, "
                 f"chunk {loop.chunk + 1}/{len(plan)}")
+    tracker.resumed(loop.epoch * len(plan) + loop.chunk)
   state = _with_learning_rates(state, loop)
   run_for_checkpoints = run if checkpoints else None
 
@@ -354,6 +352,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
           state, metrics = _run_chunk(chunk_fns[steps], previous, run_keys,
                                       data, loop.alive())
           seconds = time.perf_counter() - tic
+          tracker.chunk(seconds, compiled=steps not in compiled)
           finite = np.asarray(metrics.pop("finite"), bool)
           state, loop, bad = _handle_divergence(
               state, previous, finite, loop, seeds, s.max_rollbacks, console,
@@ -383,16 +382,18 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
                                     console, log)
             if not loop.alive().any():
               break
+          interrupts.record_state(run_for_checkpoints, state, loop, seeds)
           if stop.requested and loop.chunk < len(plan):
-            loop_state.save(run_for_checkpoints, state, loop, seeds)
-            raise interrupts.interrupted(run)
+            raise interrupts.interrupted(run)  # Saves the recorded state.
       loop = _end_epoch(spaces, scoring_settings, s, state, loop, seeds,
                         base_criterion, console, log)
       loop = dataclasses.replace(loop, epoch=epoch + 1, chunk=0)
       state = _with_learning_rates(state, loop)
       loop_state.save(run_for_checkpoints, state, loop, seeds)
+      interrupts.record_state(run_for_checkpoints, state, loop, seeds)
       if stop.requested and loop.epoch < s.n_epochs:
         raise interrupts.interrupted(run)
+  tracker.finish(run_for_checkpoints)
   return dataclasses.replace(loop, best=tuple(
       dataclasses.replace(b, origin=f"{b.origin} (then failed: {reason})")
       if reason and b is not None else b

@@ -12,7 +12,7 @@ import math
 import numbers
 from typing import Any, Callable, Iterable, Optional
 
-__all__ = ["is_int", "is_real", "Int", "Real", "Finite", "Bool", "Str",
+__all__ = ["is_int", "is_real", "complaint", "Int", "Real", "Finite", "Bool", "Str",
            "OneOf", "Names", "Ints", "Reals", "Kwargs"]
 
 NamesFn = Callable[[], Iterable[str]]
@@ -26,6 +26,16 @@ def is_real(v) -> bool:
   """A finite real number (bools are not numbers here)."""
   return (isinstance(v, numbers.Real) and not isinstance(v, bool)
           and math.isfinite(v))
+
+
+def complaint(kind, v) -> str:
+  """What is wrong with ``v`` for ``kind``. A non-finite number (``inf``,
+  ``nan``) is named as such: "must be a number > 0" alone reads as if
+  ``inf`` were too small."""
+  if (isinstance(v, numbers.Real) and not isinstance(v, bool)
+      and not math.isfinite(v)):
+    return f"must be finite ({kind.text})"
+  return f"must be {kind.text}"
 
 
 def _quoted(names: Iterable[str]) -> str:

@@ -67,6 +67,11 @@ def _retrievers():
 def _build_modes():
   from bdi_jax import induction
   return induction.MODES
+
+
+def _gan_reductions():
+  from bdi_jax.objectives import gan
+  return gan.REDUCTIONS
 # pylint: enable=g-import-not-at-top
 
 
@@ -87,7 +92,7 @@ FIELDS: Tuple[Field, ...] = (
           "Seed of the first run; seed + i for the others."),
     Field("n_seeds", 1, k.Int(1),
           "Independent runs trained at once (vmapped)."),
-    Field("restarts", 0, k.Int(0),
+    Field("restarts", 2, k.Int(0),
           "When the failure detector (bdi_jax/detector.py) predicts that every "
           "seed failed, train this many more seeds (the next seed numbers, at "
           "once) before giving up; the best of all is selected as usual. "
@@ -172,6 +177,14 @@ FIELDS: Tuple[Field, ...] = (
     Field("objective.ct_margin", 0.2, k.Real(0), "ctgan: M'.", compiled=True),
     Field("objective.ct_feature_weight", 0.1, k.Real(0),
           "ctgan: weight of the feature distance.", compiled=True),
+    Field("objective.gan_reduction", "mean", k.OneOf(_gan_reductions),
+          "gan: average (\"mean\", what the tuned rates were tuned with) or "
+          "add (\"sum\", the thesis's Sec. 5.2.2) the two halves' mean "
+          "cross-entropies.", compiled=True, optional=True),
+    Field("objective.penalty_dropout", True, k.Bool(),
+          "wgangp / ctgan: the gradient penalty's critic with dropout, or "
+          "without (False: Gulrajani et al.'s one fixed critic); CT-GAN's "
+          "consistency term keeps its dropout.", compiled=True, optional=True),
     Field("objective.sinkhorn_epsilon", 0.05, k.Real(0, lo_open=True),
           "sinkhorn (critic-free): entropic weight, absolute, in units of the "
           "cost ||x - y||^2 between unit vectors (in [0, 4]); the mapping "
@@ -292,16 +305,30 @@ FIELDS: Tuple[Field, ...] = (
     Field("eval.csls_k", 10, k.Int(1), "Neighbourhood size of CSLS."),
     Field("eval.criterion_words", 10000, k.Int(1),
           "Most frequent source words in the criterion."),
+    Field("eval.criterion_max_target_rank", 0, k.Int(0, "0 = keep every pair"),
+          "The criterion drops pairs whose CSLS translation is not among this "
+          "many most frequent target words (thesis Sec. 5.2.7).", optional=True),
     Field("eval.batch_size", 0, k.Int(0, "0 = from memory"),
           "Retrieval chunk (queries); 0 = chosen from memory."),
     Field("eval.takeoff_margin", 0.23, k.Finite(),
           "A seed has \"taken off\" once its criterion exceeds the identity "
           "mapping's by this much; summary.json records the iteration "
           "(takeoff_step).", optional=True),
-    Field("eval.detector_criterion_gain", 0.23, k.Real(0, 1),
-          "Failure detector (bdi_jax/detector.py): a seed is predicted to have "
-          "succeeded when its refined criterion exceeds the identity "
-          "mapping's by at least this much.", optional=True),
+    Field("eval.detector_null_starts", 4, k.Int(0, "0 = no detector"),
+          "Failure detector (bdi_jax/detector.py): random orthogonal starts "
+          "refined like the seeds, to measure what a failed mapping refines "
+          "to on this data (the null).", optional=True),
+    Field("eval.detector_min_gain", 0.25, k.Real(0, 1),
+          "A seed is predicted to have succeeded when its refined criterion "
+          "covers at least this fraction of the way from the null's mean to "
+          "1 ...", optional=True),
+    Field("eval.detector_min_z", 3.0, k.Finite(),
+          "... and lies at least this many null spreads (std, at least 0.01) "
+          "above the null's mean ...", optional=True),
+    Field("eval.detector_min_stability", 0.55, k.Real(0, 1),
+          "... and the overlap of its last two refinement rounds' "
+          "dictionaries covers at least this fraction of the way from the "
+          "null's overlap to 1.", optional=True),
 )
 
 BY_PATH = {f.path: f for f in FIELDS}

@@ -106,7 +106,8 @@ def evaluate_translation(mapped_src: jax.Array, tgt: jax.Array,
 def mean_cosine_criterion(mapped_src: jax.Array, tgt: jax.Array,
                           ctx: retrieval.CSLSContext, *,
                           n_words: int = 10000,
-                          batch_size: Optional[int] = None) -> float:
+                          batch_size: Optional[int] = None,
+                          max_target_rank: int = 0) -> float:
   """Unsupervised criterion: mean cosine of frequent words and translations.
 
   Each of the ``n_words`` most frequent source words (the first rows) is
@@ -120,21 +121,31 @@ def mean_cosine_criterion(mapped_src: jax.Array, tgt: jax.Array,
     ctx: :class:`~bdi_jax.retrieval.CSLSContext` of this mapping.
     n_words: number of source words used (all if larger than ``n_src``).
     batch_size: retrieval chunk size; ``None`` picks it from a memory budget.
+    max_target_rank: when positive, a pair whose translation is not among
+      the ``max_target_rank`` most frequent target words is left out of the
+      mean (Conneau et al. 2018, Sec. 3.5; the thesis, Sec. 5.2.7, step 4).
+      When every pair is left out the criterion is -1, the lowest cosine, so
+      such a mapping is never selected. 0 = keep every pair.
 
   Returns:
     The mean cosine, a Python float.
   """
   return float(criterion_value(mapped_src, tgt, ctx, n_words=n_words,
-                               batch_size=batch_size))
+                               batch_size=batch_size,
+                               max_target_rank=max_target_rank))
 
 
 def criterion_value(mapped_src: jax.Array, tgt: jax.Array,
                     ctx: retrieval.CSLSContext, *, n_words: int = 10000,
-                    batch_size: Optional[int] = None) -> jax.Array:
+                    batch_size: Optional[int] = None,
+                    max_target_rank: int = 0) -> jax.Array:
   """:func:`mean_cosine_criterion` as a traceable scalar (no host sync), for
-  use inside ``jit`` (e.g. over seeds in bdi_jax/scoring.py)."""
+  use inside ``jit`` (e.g. over seeds in bdi_jax/scoring.py); ``n_words`` and
+  ``max_target_rank`` are static."""
   if n_words < 1:
     raise ValueError(f"n_words must be >= 1, got {n_words}")
+  if max_target_rank < 0:
+    raise ValueError(f"max_target_rank must be >= 0, got {max_target_rank}")
   src_ids = jnp.arange(min(n_words, mapped_src.shape[0]))
   nb = retrieval.csls_retrieve(src_ids, mapped_src, tgt, 1, ctx=ctx,
                                batch_size=batch_size)
@@ -142,7 +153,14 @@ def criterion_value(mapped_src: jax.Array, tgt: jax.Array,
   # orthogonal is not rewarded for inflating norms.
   queries = retrieval.normalize_rows(mapped_src[src_ids])
   translations = retrieval.normalize_rows(tgt[nb.indices[:, 0]])
-  return jnp.mean(jnp.sum(queries * translations, axis=1))
+  cosines = jnp.sum(queries * translations, axis=1)
+  if max_target_rank <= 0:
+    return jnp.mean(cosines)
+  # A mask, not a filter: the shape stays static under jit.
+  kept = nb.indices[:, 0] < max_target_rank
+  n_kept = jnp.sum(kept)
+  total = jnp.sum(jnp.where(kept, cosines, 0.0))
+  return jnp.where(n_kept > 0, total / jnp.maximum(n_kept, 1), -1.0)
 
 
 def _band_name(start: int, end: Optional[int]) -> str:

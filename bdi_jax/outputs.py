@@ -17,11 +17,13 @@ import math
 import os
 import pathlib
 import shutil
+import threading
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
 from bdi_jax import errors
+from bdi_jax import workdir_lock
 
 __all__ = ["RunDir", "open_run", "atomic_file", "atomic_write_bytes", "jsonable",
            "write_json", "append_jsonl", "save_array", "write_dictionary_tsv",
@@ -42,7 +44,9 @@ def atomic_file(path, mode: str = "wb", **kwargs):
   ``path`` keeps its old content (or stays absent).
   """
   path = pathlib.Path(path)
-  tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+  # Per thread too: the interrupt watchdog may save while the loop does.
+  tmp = path.with_name(
+      f".{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
   try:
     with open(tmp, mode, **kwargs) as f:
       yield f
@@ -112,6 +116,7 @@ class RunDir:
     self.staging = final.with_name(final.name + STAGING_SUFFIX)
     self.resumed = resumed
     self.enabled = enabled
+    self.lock = None  # The workdir's lock (bdi_jax/workdir_lock.py).
 
   def path(self, name: str) -> pathlib.Path:
     return self.staging / name
@@ -159,6 +164,8 @@ class RunDir:
     os.replace(self.staging, self.final)
     if old.exists():
       shutil.rmtree(old, ignore_errors=True)
+    if self.lock is not None:
+      self.lock.release()
     return self.final
 
 
@@ -192,15 +199,30 @@ def open_run(workdir, config_json: Dict[str, Any], *, overwrite: bool = False,
   * An interrupted run of the *same* config (its staging folder with a
     checkpoint) is resumed; one of another config is refused unless
     ``overwrite``, which discards it.
+  * A workdir another process is writing is refused (its lock,
+    bdi_jax/workdir_lock.py, is held until :meth:`RunDir.finish`).
 
   Raises:
-    WorkdirError: ``workdir`` is a file, holds results, or an interrupted run
-      of another config.
+    WorkdirError: ``workdir`` is a file, holds results, an interrupted run
+      of another config, or is in use by another process.
   """
   final = pathlib.Path(workdir)
   if final.exists() and not final.is_dir():
     raise errors.WorkdirError(
         f"--workdir {final} is a file, not a folder; choose another --workdir")
+  lock = workdir_lock.acquire(final) if enabled else None
+  try:
+    run = _open_staging(final, config_json, overwrite, enabled)
+  except BaseException:
+    if lock is not None:
+      lock.release()
+    raise
+  run.lock = lock
+  return run
+
+
+def _open_staging(final: pathlib.Path, config_json, overwrite: bool,
+                  enabled: bool) -> RunDir:
   run = RunDir(final, resumed=False, enabled=enabled)
   staging = run.staging
   existing = [f for f in RESULT_FILES if (final / f).exists()]
@@ -223,7 +245,12 @@ def open_run(workdir, config_json: Dict[str, Any], *, overwrite: bool = False,
     if enabled:
       shutil.rmtree(staging)  # Never results: those live only in `final`.
   if enabled:
-    staging.mkdir(parents=True)
+    try:
+      staging.mkdir(parents=True)
+    except OSError as e:
+      raise errors.WorkdirError(
+          f"--workdir {final}: cannot create {staging} ({e.strerror or e}); "
+          "choose another --workdir") from None
     run.write_json("config.json", config_json)
   return run
 

@@ -20,6 +20,7 @@ with a one-line message.
 import json
 import os
 import pathlib
+import warnings
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
 
 import jax
@@ -32,6 +33,7 @@ from bdi_jax import retrieval
 from bdi_jax import scoring
 from bdi_jax.data import dictionaries
 from bdi_jax.data import tasks
+from bdi_jax.data import word_checks
 
 __all__ = ["SavedRun", "Translation", "load_config", "load_summary",
            "load_run", "resolve_user_path", "seed_file", "device_spaces",
@@ -219,9 +221,14 @@ def load_run(workdir: PathLike, *, seed: Optional[int] = None,
     data.test_dict = ""  # Loaded below against the vocabularies.
   task = tasks.load_task(data, root=data_root, needs_train_dict=False)
   if test_dict is not None:
+    gold_path = resolve_user_path(test_dict, data_root)
     gold = dictionaries.load_dictionary(
-        resolve_user_path(test_dict, data_root), task.src.word_to_index,
-        task.tgt.word_to_index)
+        gold_path, task.src.word_to_index, task.tgt.word_to_index)
+    reversed_note = word_checks.direction_warning(
+        gold_path, task.src.word_to_index, task.tgt.word_to_index,
+        data.src_lang, data.tgt_lang)
+    if reversed_note:
+      warnings.warn(reversed_note, stacklevel=2)
     task = task._replace(test_pairs=gold.pairs, test_coverage=gold.coverage)
   dim = task.src_vectors.shape[1]
   if w.shape[0] != dim:

@@ -42,6 +42,8 @@ class Settings(NamedTuple):
   refine_mode: str = "S2T&T2S"
   max_rank: int = 15000
   n_rounds: int = 5
+  # Criterion: drop pairs whose translation ranks above this (0 = keep all).
+  criterion_max_target_rank: int = 0
 
   @property
   def max_k(self) -> int:
@@ -56,7 +58,8 @@ def settings_from_config(config) -> Settings:
       csls_k=int(e.csls_k), n_words=int(e.criterion_words),
       methods=tuple(e.methods), ks=tuple(int(k) for k in e.ks),
       batch_size=e.batch_size or None, refine_method=r.method,
-      refine_mode=r.mode, max_rank=int(r.max_rank), n_rounds=int(r.n_rounds))
+      refine_mode=r.mode, max_rank=int(r.max_rank), n_rounds=int(r.n_rounds),
+      criterion_max_target_rank=int(e.get("criterion_max_target_rank", 0)))
 
 
 class Scores(NamedTuple):
@@ -77,9 +80,9 @@ def score_one(w, src, tgt_unit, query_ids, s: Settings) -> Scores:
   mapped = mapped_unit(w, src)
   ctx = retrieval.csls_context(mapped, tgt_unit, k=s.csls_k,
                                batch_size=s.batch_size)
-  criterion = metrics.criterion_value(mapped, tgt_unit, ctx,
-                                      n_words=s.n_words,
-                                      batch_size=s.batch_size)
+  criterion = metrics.criterion_value(
+      mapped, tgt_unit, ctx, n_words=s.n_words, batch_size=s.batch_size,
+      max_target_rank=s.criterion_max_target_rank)
   top = ()
   if query_ids is not None:
     top = tuple(

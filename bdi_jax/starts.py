@@ -7,6 +7,7 @@ whether the seed matters (if not, several seeds share one start).
 """
 
 import functools
+import warnings
 from typing import Callable, Dict, NamedTuple
 
 import jax
@@ -31,6 +32,12 @@ def procrustes_start(task, spaces, config, seed) -> np.ndarray:
     raise errors.ConfigError(
         f"method {config.method!r} needs config.data.train_dict (a training "
         "dictionary, or \"identical\" for identical strings)")
+  n, dim = len(task.train_pairs), spaces.src.shape[1]
+  if n < dim:  # e.g. "identical" on two languages that share few words.
+    warnings.warn(
+        f"config.data.train_dict={config.data.train_dict!r}: {n} training "
+        f"pairs for {dim} dimensions; Procrustes fits the map only on the "
+        f"{n}-d span of the pairs (give a dictionary of at least {dim} pairs)")
   w = refine.procrustes(spaces.src[task.train_pairs[:, 0]],
                         spaces.tgt[task.train_pairs[:, 1]])
   return np.asarray(w)

@@ -73,7 +73,7 @@ class _Checker:
     except Exception:  # pylint: disable=broad-except
       good = False  # A value of an unexpected kind is simply wrong.
     if not good:
-      self.add(path, value, f"must be {kind.text}")
+      self.add(path, value, kinds.complaint(kind, value))
       return _MISSING
     return value
 

@@ -9,9 +9,12 @@ errors (an unknown flag, a bad value, a ``--config.FIELD`` naming no field of
 the config) are one ``error:`` line too.
 """
 
+import importlib.util
 import logging as std_logging
+import pathlib
 import re
 import sys
+import warnings
 from typing import Optional
 
 from absl import app
@@ -19,8 +22,8 @@ from absl import flags
 
 from bdi_jax import errors
 
-__all__ = ["run", "fail", "require_workdir", "enable_compilation_cache",
-           "USER_ERRORS"]
+__all__ = ["run", "fail", "check_config_file", "require_workdir",
+           "enable_compilation_cache", "USER_ERRORS"]
 
 _DEBUG = flags.DEFINE_bool(
     "debug", False, "Show the full Python traceback of an error.")
@@ -82,10 +85,21 @@ def _flag_error_line(text: str) -> str:
   return " ".join(text.split())
 
 
+_HELP_FLAGS = ("--help", "-help", "-h", "--helpshort", "--helpfull",
+               "--helpxml", "-?")
+
+
 def _parse_flags(argv):
   """``FLAGS(argv)`` with flag errors as one ``error:`` line (exit 2)."""
+  # --help lists --debug with the command's own flags.
+  flags.FLAGS.register_key_flag_for_module(argv[0], flags.FLAGS["debug"])
   try:
     return flags.FLAGS(argv)
+  except SystemExit as e:
+    # absl exits 1 after printing the help; asking for it is no error.
+    if e.code == 1 and any(a in _HELP_FLAGS for a in argv[1:]):
+      sys.exit(0)
+    raise
   except flags.Error as e:
     if _debug_requested(argv):
       raise
@@ -95,6 +109,27 @@ def _parse_flags(argv):
     if message is None or _debug_requested(argv):
       raise
     fail(message)
+
+
+def check_config_file(path: str, argv) -> None:
+  """Exits with one ``error:`` line when the ``--config`` file is missing,
+  fails to import or has no ``get_config`` (``--debug``: the trace)."""
+  file = pathlib.Path(path).expanduser()
+  if not file.is_file():
+    fail(f"--config={path}: no such config file ({file.absolute()}); give a "
+         "file that defines get_config(), or a name from --list_configs")
+  try:
+    spec = importlib.util.spec_from_file_location("_bdi_config_check", file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+  except Exception as e:  # pylint: disable=broad-except
+    if _debug_requested(argv):
+      raise
+    fail(f"--config={path}: importing it raised {type(e).__name__}: "
+         f"{' '.join(str(e).split())} (--debug shows the trace)")
+  if not callable(getattr(module, "get_config", None)):
+    fail(f"--config={path}: defines no get_config(); a config file returns "
+         "its ml_collections.ConfigDict from get_config()")
 
 
 def require_workdir(workdir, argv=None) -> str:
@@ -123,6 +158,14 @@ def enable_compilation_cache() -> None:
   jax.config.update("jax_persistent_cache_min_compile_time_secs", 1.0)
 
 
+def _show_warning(message, category, filename, lineno, file=None,
+                  line=None) -> None:
+  """A warning as one ``warning: ...`` line (no source line under it)."""
+  del category, filename, lineno, line
+  print(f"warning: {' '.join(str(message).split())}",
+        file=file or sys.stderr, flush=True)
+
+
 def run(main, argv=None) -> None:
   """``absl.app.run(main)`` with one-line errors for user mistakes."""
 
@@ -130,13 +173,14 @@ def run(main, argv=None) -> None:
     # JAX's backend probing logs at INFO; the run's own lines follow absl's
     # verbosity (bdi_jax.console), so only JAX is quietened here.
     std_logging.getLogger("jax").setLevel(std_logging.WARNING)
+    warnings.showwarning = _show_warning
     try:
       return main(argv)
     except errors.Interrupted as e:  # Saved; the message says how to resume.
       if _DEBUG.value:
         raise
       print(_one_line(e), file=sys.stderr, flush=True)
-      sys.exit(130)
+      sys.exit(128 + int(getattr(e, "signum", 2)))  # 130 SIGINT, 143 SIGTERM.
     except USER_ERRORS as e:
       if _DEBUG.value:
         raise

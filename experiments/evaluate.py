@@ -73,7 +73,9 @@ def format_result(res: dict) -> str:
                  f"{cov['source_words']}/{cov['source_words_total']} in the "
                  "vocabularies")
   names = [(m, k) for m in res["precision"] for k in res["precision"][m]]
-  lines.append("  ".join(f"{m.upper()} {k.upper()}" for m, k in names))
+  from bdi_jax import report  # pylint: disable=g-import-not-at-top
+  lines.append("  ".join(f"{m.upper()} {k.upper()}" for m, k in names)
+               + report.low_coverage(cov))
   lines.append("  ".join(
       f"{res['precision'][m][k]:{len(m) + len(k) + 1}.3f}" for m, k in names))
   lines.append(f"criterion (mean CSLS cosine): {res['criterion']:.4f}")

@@ -146,13 +146,13 @@ KEY_PRESETS = {
     "gw_zh_en": {"method": "gw", "model.hidden": 256,
                  "train.epoch_size": 104000, "train.n_epochs": 8},
     "gan_thesis_zh_en": {
-        "method": "gan", "model.hidden": 2048, "model.layer_norm": True,
-        "train.n_epochs": 12, "train.lr_decay": 0.98, "train.lr_shrink": 1.0,
+        "method": "gan", "model.hidden": 2048, "model.layer_norm": False,
+        "train.n_epochs": 12, "train.lr_decay": 0.98, "train.lr_shrink": 0.5,
         "train.map_beta": 0.01},
     "wgan_thesis_es_en": {
-        "method": "wgan", "objective.clip": 0.1, "train.dis_lr": 5e-4,
-        "model.layer_norm_epsilon": 1e-6, "train.map_beta": 0.01,
-        "train.lr_decay": 1.0, "train.n_epochs": 8},
+        "method": "wgan", "objective.clip": 0.25, "train.dis_lr": 5e-4,
+        "model.layer_norm_epsilon": 1e-5, "train.map_beta": 0.01,
+        "train.lr_decay": 0.98, "train.n_epochs": 8},
 }
 
 
@@ -266,15 +266,18 @@ def test_thesis_preset_follows_the_thesis(name):
   assert config.method == objective and objective in OBJECTIVES
   assert config.train.map_beta == 0.01  # Sec. 5.2.4.
   m = config.model
-  assert (m.hidden, m.n_layers, m.layer_norm) == (2048, 2, True)
-  assert m.layer_norm_epsilon == 1e-6  # flax's LayerNorm, as it comes.
+  layer_norm = objective != "gan"  # Sec. 5.3: the three improved GANs only.
+  assert (m.hidden, m.n_layers, m.layer_norm) == (2048, 2, layer_norm)
+  if layer_norm:
+    assert m.layer_norm_epsilon == 1e-5  # PyTorch's LayerNorm, as it comes.
   assert (m.input_dropout, m.hidden_dropout) == (0.1, hidden_dropout)
   t = config.train
   assert (t.dis_optimizer, t.dis_lr) == (optimizer, lr)
   assert (t.map_optimizer, t.map_lr) == ("sgd", 0.1)
-  assert t.lr_shrink == 1.0
-  # The optimiser as built: the framework's defaults (optax: Adam betas 0.9 /
-  # 0.999, RMSprop decay 0.9), not Gulrajani et al.'s (0.5, 0.9).
+  # MUSE's shrink for the GAN; removed for the others (Sec. 5.4.1).
+  assert t.lr_shrink == (0.5 if objective == "gan" else 1.0)
+  # The optimiser as built: PyTorch's defaults (Sec. 5.3.1: Adam betas 0.9 /
+  # 0.999, RMSprop alpha 0.99), not Gulrajani et al.'s (0.5, 0.9).
   state = step.make_optimizer(
       t.dis_optimizer, t.dis_lr, **dict(t.dis_optimizer_kwargs)).init({})
   hyper = {k: float(v) for k, v in state.hyperparams.items()}
@@ -282,11 +285,11 @@ def test_thesis_preset_follows_the_thesis(name):
   if optimizer == "adam":
     assert (hyper["b1"], hyper["b2"]) == pytest.approx((0.9, 0.999))
   if optimizer == "rmsprop":
-    assert hyper["decay"] == pytest.approx(0.9)
+    assert hyper["decay"] == pytest.approx(0.99)
   # The critic as built from the config (the trainer's helper) has it all.
   critic = models.discriminator_from_config(m)
   assert (critic.hidden, critic.n_layers, critic.layer_norm,
-          critic.hidden_dropout) == (2048, 2, True, hidden_dropout)
+          critic.hidden_dropout) == (2048, 2, layer_norm, hidden_dropout)
 
 
 @pytest.mark.parametrize("method", sorted(THESIS))
@@ -298,23 +301,28 @@ def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
   tuned = _flat(registry.get_config(f"{objective}_{dataset}"))
   differ = {k for k in set(thesis) | set(tuned)
             if thesis.get(k, _ABSENT) != tuned.get(k, _ABSENT)}
-  expected = {"name", "train.map_beta"}
-  if objective == "gan":  # Tuned: no LayerNorm, MUSE's lr shrink 0.5 ...
-    expected.add("model.layer_norm")
-    if dataset == "zh_en":  # ... but neither shrink nor decay on zh-en.
-      expected.add("train.lr_decay")
-    else:
-      expected.add("train.lr_shrink")
+  # Beta 0.01 (Sec. 5.2.4) and the criterion's target-rank cut (Sec. 5.2.7).
+  expected = {"name", "train.map_beta", "eval.criterion_max_target_rank"}
+  if objective == "gan":  # Sec. 5.2.2: the summed loss, no smoothing.
+    expected |= {"objective.gan_reduction", "objective.smoothing"}
+    if dataset == "zh_en":  # Tuned: neither shrink nor decay on zh-en.
+      expected |= {"train.lr_decay", "train.lr_shrink"}
+  else:  # Tuned: no mapping-lr decay; PyTorch's LayerNorm epsilon here.
+    expected |= {"train.lr_decay", "model.layer_norm_epsilon"}
   if (objective, dataset) == ("ctgan", "zh_en"):  # Tuned: weight 0.5.
     expected.add("objective.ct_lambda")
-  if objective in ("wgangp", "ctgan"):  # Tuned: Adam betas (0.5, 0.9).
+  if objective in ("wgangp", "ctgan"):  # Tuned: Adam betas (0.5, 0.9) and
+    # the penalty under dropout.
     expected |= {"train.dis_optimizer_kwargs.b1",
-                 "train.dis_optimizer_kwargs.b2"}
+                 "train.dis_optimizer_kwargs.b2", "objective.penalty_dropout"}
   if objective == "ctgan":
     expected.add("model.hidden_dropout")
   if objective == "wgan":  # Tuned: a 10x slower critic (presets/wgan.py),
-    # whose LayerNorms' gain is capped.
-    expected |= {"train.dis_lr", "model.layer_norm_epsilon"}
+    # clip 0.1 and optax's RMSprop.
+    expected |= {"train.dis_lr", "objective.clip",
+                 "train.dis_optimizer_kwargs.decay",
+                 "train.dis_optimizer_kwargs.eps",
+                 "train.dis_optimizer_kwargs.eps_in_sqrt"}
   if dataset != "en_zh":  # Tuned: the 256- or 512-wide critic of the small data.
     expected.add("model.hidden")
   assert differ == expected
@@ -332,8 +340,13 @@ def test_list_configs_names_the_thesis_presets():
   # One line a name: the name, its description, whether its data is present.
   lines = proc.stdout.splitlines()
   listed = [line.split()[0] for line in lines]
-  assert listed == sorted(registry.CONFIGS)
+  # The general presets (a method alone) first, then every METHOD_DATASET.
+  assert listed == sorted(registry.GENERAL) + sorted(registry.CONFIGS)
   for name, line in zip(listed, lines):
+    assert registry.describe(name) in line
+    if name in registry.GENERAL:
+      assert "-- data: yours (--src_emb, --tgt_emb)" in line, line
+      continue
     assert registry.DESCRIPTIONS[name] in line
     assert "-- data: present" in line or "-- data: missing (" in line, line
   assert "data: present" in lines[listed.index("gan_synthetic")]
@@ -359,11 +372,29 @@ def test_bare_names_resolve_to_the_registry_file():
   assert argv[1] == f"--config={run.REGISTRY_FILE}:gan_es_en"
   argv = run.resolve_config_argv(["run", "--config", "gan_es_en"])
   assert argv[2] == f"{run.REGISTRY_FILE}:gan_es_en"
-  # Paths are left to ml_collections.
-  argv = run.resolve_config_argv(["run", "--config=my/config.py"])
-  assert argv[1] == "--config=my/config.py"
+  # A method alone is its general preset.
+  argv = run.resolve_config_argv(["run", "--config=wgangp"])
+  assert argv[1] == f"--config={run.REGISTRY_FILE}:wgangp"
+  # Paths are left to ml_collections once they exist and import.
+  path = "experiments/configs/default.py"
+  argv = run.resolve_config_argv(["run", f"--config={path}"])
+  assert argv[1] == f"--config={path}"
+  with pytest.raises(SystemExit):
+    run.resolve_config_argv(["run", "--config=my/config.py"])
   with pytest.raises(SystemExit, match="Unknown config 'nope'"):
     run.resolve_config_argv(["run", "--config=nope"])
+
+
+def test_general_preset_is_the_default_with_only_the_method_fields():
+  for method in registry.GENERAL:
+    expected = _flat(default.get_config())
+    for path, value in registry.METHODS[method].fields.items():
+      if isinstance(value, dict):
+        expected = {k: v for k, v in expected.items()
+                    if not k.startswith(path + ".")}
+    expected.update(_dotted(registry.METHODS[method].fields))
+    expected["name"] = method
+    assert _flat(registry.get_config(method)) == expected, method
 
 
 def test_missing_fasttext_files_are_named_with_the_fetch_command(tmp_path):
@@ -408,7 +439,32 @@ def test_cli_overrides_reach_the_run(tmp_path):
   assert proc.returncode == 0, proc.stderr
   assert "P@1" in proc.stdout and "SYNTHETIC" in proc.stdout
   import json  # pylint: disable=g-import-not-at-top
+  import re  # pylint: disable=g-import-not-at-top
   import numpy as np  # pylint: disable=g-import-not-at-top
   assert np.load(tmp_path / "W.npy").shape == (6, 6)
   saved = json.loads((tmp_path / "config.json").read_text())
   assert saved["data"]["synthetic"]["dim"] == 6
+  # The printed refined row (seed, phase, NN P@1/5/10, CSLS P@1/5/10) holds
+  # the values of summary.json ...
+  row = re.search(r"^\s*\d+\*\s+refined((?:\s+\d\.\d{3}){6})\s*$",
+                  proc.stdout, re.M)
+  assert row, proc.stdout
+  nn_p1, _, _, csls_p1, _, _ = (float(v) for v in row.group(1).split())
+  summary = json.loads((tmp_path / "summary.json").read_text())
+  assert nn_p1 == round(summary["refined"]["nn"]["p@1"], 3)
+  assert csls_p1 == round(summary["refined"]["csls"]["p@1"], 3)
+  # ... and the known answer: supervised Procrustes recovers the hidden
+  # rotation, so the run scores what that rotation scores, by brute-force
+  # CSLS in numpy on the generated words (1 query of 100 is 0.01).
+  from bdi_jax.data import synthetic  # pylint: disable=g-import-not-at-top
+  from tests import reference  # pylint: disable=g-import-not-at-top
+  gen = synthetic.make_synthetic_task(**saved["data"]["synthetic"])
+  scores = reference.np_scores(
+      reference.unit_rows(gen.src.vectors @ gen.rotation.T),
+      reference.unit_rows(gen.tgt.vectors), "csls", saved["eval"]["csls_k"])
+  gold = {}
+  for s, t in gen.test_pairs.tolist():
+    gold.setdefault(s, set()).add(t)
+  known = np.mean([int(np.argmax(scores[s])) in ts for s, ts in gold.items()])
+  assert len(gold) == 100 and known >= 0.95
+  assert abs(csls_p1 - known) <= 0.0101, (csls_p1, known)

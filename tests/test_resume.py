@@ -30,13 +30,16 @@ FLAGS = [
 ]
 
 
+CHUNKS = 3 * 20  # Epochs x chunks of the run above.
+
+
 def _command(workdir):
   return [sys.executable, "-m", "experiments.run", *FLAGS,
           f"--workdir={workdir}"]
 
 
-def _env():
-  env = dict(os.environ)
+def _env(**extra):
+  env = dict(os.environ, **extra)
   env.setdefault("JAX_PLATFORMS", "cpu")
   return env
 
@@ -58,9 +61,29 @@ def _lines(path: pathlib.Path):
   return out
 
 
-def _start_and_stop_in_epoch_2(workdir, sig):
+def _checkpoint_meta(workdir):
+  ckpt = np.load(pathlib.Path(f"{workdir}.partial") / "checkpoint.npz")
+  return json.loads(ckpt["__meta__"].tobytes())
+
+
+def _resume_and_count(workdir):
+  """Resumes; checks that the new process trained only the chunks the
+  checkpoint lacked (a silent restart from zero would train all 60)."""
+  meta = _checkpoint_meta(workdir)
+  done = meta["epoch"] * 20 + meta["chunk"]
+  assert 0 < done < CHUNKS
+  result = _run(workdir)
+  assert result.returncode == 0, result.stderr
+  assert (f"adversarial phase: {CHUNKS - done} chunks trained in this process "
+          f"({done} done before the resume)") in result.stderr, result.stderr
+  train_log = (workdir / "train.log").read_text()
+  assert f"{CHUNKS - done} chunks trained in this process" in train_log
+  return result
+
+
+def _start_and_stop_in_epoch_2(workdir, sig, env=None):
   """Starts a run, sends ``sig`` once epoch 2 has run a few chunks."""
-  proc = subprocess.Popen(_command(workdir), cwd=REPO, env=_env(),
+  proc = subprocess.Popen(_command(workdir), cwd=REPO, env=env or _env(),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True)
   metrics = pathlib.Path(f"{workdir}.partial") / "metrics.jsonl"
@@ -111,9 +134,12 @@ def test_sigkill_mid_epoch_then_resume(reference, tmp_path):
   assert code == -signal.SIGKILL
   assert not workdir.exists()  # Nothing final was written.
   assert (pathlib.Path(f"{workdir}.partial") / "checkpoint.npz").exists()
-  result = _run(workdir)
-  assert result.returncode == 0, result.stderr
+  # The killed process's lock file is left behind; the rerun takes it over.
+  assert (workdir.parent / "run.lock").exists()
+  result = _resume_and_count(workdir)
   assert "resuming" in result.stderr
+  assert "took over the lock" in result.stderr
+  assert not (workdir.parent / "run.lock").exists()
   _assert_same_result(workdir, reference)
 
 
@@ -125,9 +151,25 @@ def test_sigint_saves_mid_epoch_prints_one_line_and_resumes(reference,
   last = err.strip().splitlines()[-1]
   assert "checkpoint.npz" in last and "resume" in last
   assert "Traceback" not in err + out
-  ckpt = np.load(pathlib.Path(f"{workdir}.partial") / "checkpoint.npz")
-  meta = json.loads(ckpt["__meta__"].tobytes())
+  meta = _checkpoint_meta(workdir)
   assert meta["epoch"] == 1 and meta["chunk"] > 0  # Saved mid-epoch 2.
-  result = _run(workdir)
-  assert result.returncode == 0, result.stderr
+  _resume_and_count(workdir)
+  _assert_same_result(workdir, reference)
+
+
+def test_sigterm_mid_chunk_watchdog_saves_exits_143_and_resumes(reference,
+                                                                tmp_path):
+  # Grace 0: the watchdog thread, not the loop, takes the stop while a chunk
+  # runs (as in a long chunk, a compilation or a check) and saves the state
+  # the loop recorded after its last chunk.
+  workdir = tmp_path / "run"
+  code, out, err = _start_and_stop_in_epoch_2(
+      workdir, signal.SIGTERM, env=_env(BDI_INTERRUPT_GRACE_S="0"))
+  assert code == 143, err
+  last = err.strip().splitlines()[-1]
+  assert "SIGTERM" in last and "checkpoint.npz" in last and "resume" in last
+  assert "Traceback" not in err + out
+  assert not (workdir.parent / "run.lock").exists()  # Released on the way.
+  assert _checkpoint_meta(workdir)["epoch"] == 1
+  _resume_and_count(workdir)
   _assert_same_result(workdir, reference)

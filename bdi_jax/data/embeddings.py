@@ -28,6 +28,7 @@ import numpy as np
 from bdi_jax import outputs
 from bdi_jax.data import vec_cache
 from bdi_jax.data import vec_files
+from bdi_jax.data import word_checks
 from bdi_jax.data.embedding_types import EmbeddingFileError
 from bdi_jax.data.embedding_types import Embeddings
 from bdi_jax.data.embedding_types import file_error
@@ -104,6 +105,9 @@ def load_vec(path: Union[str, os.PathLike],
                      f"expected_dim={expected_dim}")
   if warning:
     warnings.warn(warning, stacklevel=2)
+  odd = word_checks.odd_whitespace_warning(path, embeddings.words)
+  if odd:
+    warnings.warn(odd, stacklevel=2)
   return embeddings
 
 

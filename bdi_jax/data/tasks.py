@@ -6,6 +6,7 @@ reported at once, with the command that fetches it, rather than after minutes of
 loading.
 """
 
+import warnings
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -15,6 +16,7 @@ from bdi_jax import paths
 from bdi_jax.data import catalogue
 from bdi_jax.data import dictionaries
 from bdi_jax.data import synthetic
+from bdi_jax.data import word_checks
 from bdi_jax.data.dictionaries import Coverage, load_dictionary
 from bdi_jax.data.embeddings import (NORMALIZERS, Embeddings, load_vec,
                                      normalize_embeddings)
@@ -152,6 +154,11 @@ def load_task(data_config, root=None, *, needs_train_dict: bool = True
     test = load_dictionary(files["test_dict"], src.word_to_index,
                            tgt.word_to_index)
     test_pairs, test_coverage = test.pairs, test.coverage
+    reversed_note = word_checks.direction_warning(
+        files["test_dict"], src.word_to_index, tgt.word_to_index,
+        data_config.src_lang, data_config.tgt_lang)
+    if reversed_note:
+      warnings.warn(reversed_note, stacklevel=2)
   train = None
   if built_in is not None:
     train = built_in(src.word_to_index, tgt.word_to_index,

@@ -20,6 +20,9 @@ the ``ctgan_thesis_*`` presets).
 
 Critic loss: ``WGAN + gp_lambda * GP + ct_lambda * CT`` with ``gp_lambda = 0.5``
 (this project; 10 in the paper) and ``ct_lambda = 2`` (the paper's value).
+``penalty_dropout=False`` takes GP on the deterministic critic
+(:func:`bdi_jax.objectives.wgangp.gradient_penalty`); CT keeps its dropout,
+which is its perturbation.
 """
 
 import functools
@@ -65,7 +68,7 @@ def consistency_term(critic, params, real, key, *, margin: float = 0.2,
 
 def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5,
                 ct_lambda: float = 2.0, ct_margin: float = 0.2,
-                ct_feature_weight: float = 0.1):
+                ct_feature_weight: float = 0.1, penalty_dropout: bool = True):
   """``mean f(fake) - mean f(real) + gp_lambda * GP + ct_lambda * CT``.
 
   Args:
@@ -79,6 +82,7 @@ def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5,
     ct_lambda: weight of the consistency term.
     ct_margin: ``M'``.
     ct_feature_weight: weight of the feature distance inside CT.
+    penalty_dropout: GP's critic with dropout (True) or without (False).
 
   Returns:
     ``(loss [], metrics)``: the WGAN-GP metrics plus ``ct``,
@@ -89,7 +93,8 @@ def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5,
   else:
     score_key, gp_key, ct_key = jax.random.split(key, 3)
   w_loss, metrics = wgan.critic_loss(critic, params, real, fake, score_key)
-  gp, gp_metrics = wgangp.gradient_penalty(critic, params, real, fake, gp_key)
+  gp, gp_metrics = wgangp.gradient_penalty(critic, params, real, fake, gp_key,
+                                           dropout=penalty_dropout)
   ct, ct_metrics = consistency_term(
       critic, params, real, ct_key, margin=ct_margin,
       feature_weight=ct_feature_weight)
@@ -104,8 +109,8 @@ generator_loss = wgan.generator_loss
 
 
 def make(config) -> base.Objective:
-  """Binds ``gp_lambda`` (0.5), ``ct_lambda`` (2), ``ct_margin`` (0.2) and
-  ``ct_feature_weight`` (0.1) from ``config``."""
+  """Binds ``gp_lambda`` (0.5), ``ct_lambda`` (2), ``ct_margin`` (0.2),
+  ``ct_feature_weight`` (0.1) and ``penalty_dropout`` (True) from ``config``."""
   return base.Objective(
       name="ctgan",
       critic_loss=functools.partial(
@@ -113,7 +118,8 @@ def make(config) -> base.Objective:
           gp_lambda=float(config.get("gp_lambda", 0.5)),
           ct_lambda=float(config.get("ct_lambda", 2.0)),
           ct_margin=float(config.get("ct_margin", 0.2)),
-          ct_feature_weight=float(config.get("ct_feature_weight", 0.1))),
+          ct_feature_weight=float(config.get("ct_feature_weight", 0.1)),
+          penalty_dropout=bool(config.get("penalty_dropout", True))),
       generator_loss=generator_loss,
       project=base.identity_projection,
   )

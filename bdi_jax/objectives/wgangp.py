@@ -17,6 +17,13 @@ the per-sample gradient at the cost of one backward pass. This requires a
 critic without cross-sample coupling (no BatchNorm; LayerNorm is per-sample and
 fine). All interpolates share one dropout key, i.e. one draw of the dropout
 masks for the whole penalty batch, exactly as in a single forward pass.
+
+``penalty_dropout=False`` scores the interpolates without the critic's
+dropout: Gulrajani et al.'s penalty is on the gradient of one fixed function
+D, and their critics have no dropout, so a penalty on a randomly thinned
+critic constrains a different function each step (docs/notes/
+thesis-settings.md; the ``*_thesis_*`` presets). The interpolation weights
+stay random.
 """
 
 import functools
@@ -43,7 +50,7 @@ def safe_norm(x: jax.Array, axis: int = -1) -> jax.Array:
 
 
 def gradient_penalty(critic, params, real, fake, key, *,
-                     target_norm: float = 1.0):
+                     target_norm: float = 1.0, dropout: bool = True):
   """``mean((||grad_x f(x_hat)||_2 - target_norm)^2)`` at random interpolates.
 
   Args:
@@ -56,6 +63,8 @@ def gradient_penalty(critic, params, real, fake, key, *,
       (``eps = 1/2``) scored without dropout, for evaluation.
     target_norm: the gradient norm the penalty pulls towards (1 for a
       1-Lipschitz critic).
+    dropout: score the interpolates with the critic's dropout (True) or
+      deterministically (False); ``eps`` is random either way.
 
   Returns:
     ``(penalty [], metrics)`` with ``gp`` (the penalty) and ``grad_norm`` (the
@@ -72,6 +81,8 @@ def gradient_penalty(critic, params, real, fake, key, *,
   else:
     eps_key, dropout_key = jax.random.split(key)
     eps = jax.random.uniform(eps_key, (real.shape[0], 1), dtype=real.dtype)
+    if not dropout:  # Static: the same eps draws, a deterministic critic.
+      dropout_key = None
   x_hat = eps * real + (1.0 - eps) * fake
 
   def summed_scores(x):
@@ -84,7 +95,8 @@ def gradient_penalty(critic, params, real, fake, key, *,
   return penalty, {"gp": penalty, "grad_norm": jnp.mean(norms)}
 
 
-def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5):
+def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5,
+                penalty_dropout: bool = True):
   """WGAN critic loss plus ``gp_lambda`` times the gradient penalty.
 
   Args:
@@ -95,6 +107,8 @@ def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5):
     key: split into the scoring dropout key and the penalty key; ``None`` for a
       deterministic loss (see :func:`gradient_penalty`).
     gp_lambda: weight of the penalty.
+    penalty_dropout: the penalty's critic with dropout (see
+      :func:`gradient_penalty`).
 
   Returns:
     ``(loss [], metrics)`` with ``critic_loss``, ``w_estimate``, ``d_real``,
@@ -102,7 +116,8 @@ def critic_loss(critic, params, real, fake, key, *, gp_lambda: float = 0.5):
   """
   score_key, gp_key = (None, None) if key is None else jax.random.split(key)
   w_loss, metrics = wgan.critic_loss(critic, params, real, fake, score_key)
-  gp, gp_metrics = gradient_penalty(critic, params, real, fake, gp_key)
+  gp, gp_metrics = gradient_penalty(critic, params, real, fake, gp_key,
+                                    dropout=penalty_dropout)
   loss = w_loss + gp_lambda * gp
   metrics.update(gp_metrics)
   metrics["critic_loss"] = loss
@@ -113,7 +128,8 @@ generator_loss = wgan.generator_loss
 
 
 def make(config) -> base.Objective:
-  """Binds hyper-parameters from ``config`` (field: ``gp_lambda``).
+  """Binds hyper-parameters from ``config`` (fields: ``gp_lambda``,
+  ``penalty_dropout``).
 
   The default weight is 0.5, this project's setting for word embeddings;
   Gulrajani et al. use 10 for images.
@@ -121,7 +137,9 @@ def make(config) -> base.Objective:
   gp_lambda = float(config.get("gp_lambda", 0.5))
   return base.Objective(
       name="wgangp",
-      critic_loss=functools.partial(critic_loss, gp_lambda=gp_lambda),
+      critic_loss=functools.partial(
+          critic_loss, gp_lambda=gp_lambda,
+          penalty_dropout=bool(config.get("penalty_dropout", True))),
       generator_loss=generator_loss,
       project=base.identity_projection,
   )

@@ -28,8 +28,10 @@ from experiments.configs.presets import wgan
 from experiments.configs.presets import wgangp
 from experiments.configs.presets.spec import Dataset, Method, union
 
-__all__ = ["CONFIGS", "DATASETS", "DESCRIPTIONS", "METHODS", "THESIS_METHODS",
-           "TUNED_METHODS", "data_status", "fields", "get_config", "split"]
+__all__ = ["CONFIGS", "DATASETS", "DESCRIPTIONS", "GENERAL",
+           "GENERAL_DESCRIPTIONS", "METHODS", "THESIS_ABLATIONS",
+           "THESIS_METHODS", "TUNED_METHODS",
+           "data_status", "describe", "fields", "get_config", "names", "split"]
 
 DATASETS: Dict[str, Dataset] = datasets.DATASETS
 
@@ -43,15 +45,14 @@ TUNED_METHODS: Dict[str, Method] = {
     "gw": ot.GW,
 }
 
-THESIS_METHODS: Dict[str, Method] = {
-    "gan_thesis": thesis.GAN_THESIS,
-    "wgan_thesis": thesis.WGAN_THESIS,
-    "wgangp_thesis": thesis.WGANGP_THESIS,
-    "ctgan_thesis": thesis.CTGAN_THESIS,
-}
+THESIS_METHODS: Dict[str, Method] = dict(thesis.METHODS)
+# The thesis's LayerNorm and lr-shrink ablations (presets/thesis.py).
+THESIS_ABLATIONS: Dict[str, Method] = dict(thesis.ABLATIONS)
 
-METHODS: Dict[str, Method] = {**TUNED_METHODS, **THESIS_METHODS}
-assert len(METHODS) == len(TUNED_METHODS) + len(THESIS_METHODS)
+METHODS: Dict[str, Method] = {**TUNED_METHODS, **THESIS_METHODS,
+                              **THESIS_ABLATIONS}
+assert len(METHODS) == (len(TUNED_METHODS) + len(THESIS_METHODS)
+                        + len(THESIS_ABLATIONS))
 
 
 def fields(method: str, dataset: str) -> Dict[str, Any]:
@@ -99,6 +100,38 @@ DESCRIPTIONS: Dict[str, str] = {
     f"{m}_{d}": _describe(m, d) for m in METHODS for d in DATASETS
 }
 
+
+
+def _build_general(method: str) -> ml_collections.ConfigDict:
+  config = default.get_config()
+  config.name = method
+  for path, value in METHODS[method].fields.items():
+    _set(config, path, value)
+  return config
+
+
+# A method name alone (``--config=wgangp``): the method's own fields on top of
+# default.py, with no data set's or pair's fields, for a user's own vectors
+# (``experiments.run --src_emb=... --tgt_emb=...``). Kept apart from CONFIGS,
+# whose every name is ``{method}_{dataset}``.
+GENERAL: Dict[str, Callable[[], ml_collections.ConfigDict]] = {
+    m: functools.partial(_build_general, m) for m in TUNED_METHODS
+}
+GENERAL_DESCRIPTIONS: Dict[str, str] = {
+    m: f"{TUNED_METHODS[m].summary}; general preset for your own vectors "
+       "(--src_emb, --tgt_emb)" for m in TUNED_METHODS
+}
+
+
+def names():
+  """Every name ``get_config`` takes: the general presets, then CONFIGS."""
+  return sorted(GENERAL) + sorted(CONFIGS)
+
+
+def describe(name: str) -> str:
+  return GENERAL_DESCRIPTIONS.get(name) or DESCRIPTIONS[name]
+
+
 _SPLIT: Dict[str, Tuple[str, str]] = {
     f"{m}_{d}": (m, d) for m in METHODS for d in DATASETS
 }
@@ -116,6 +149,8 @@ def data_status(name: str, root=None) -> str:
   :func:`bdi_jax.paths.data_root`), as ``bdi_jax.data.tasks.load_task`` will;
   generated data is always present.
   """
+  if name in GENERAL:
+    return "data: yours (--src_emb, --tgt_emb)"
   data = get_config(name).data
   if data.kind != "files":
     return "data: present (generated)"
@@ -145,10 +180,12 @@ def data_status(name: str, root=None) -> str:
 def get_config(name: str = "gan_synthetic") -> ml_collections.ConfigDict:
   """ml_collections entry point: ``registry.py:NAME``."""
   try:
-    return CONFIGS[name]()
+    return (GENERAL.get(name) or CONFIGS[name])()
   except KeyError:
     import difflib  # pylint: disable=g-import-not-at-top
-    close = difflib.get_close_matches(name, CONFIGS, n=3)
+    close = difflib.get_close_matches(name, names(), n=3)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
-    raise ValueError(f"Unknown config {name!r}.{hint} Known configs: "
-                     f"{', '.join(sorted(CONFIGS))}") from None
+    raise ValueError(
+        f"Unknown config {name!r}.{hint} A config is a method alone "
+        f"({', '.join(GENERAL)}) or METHOD_DATASET; python -m experiments.run "
+        "--list_configs lists them all") from None
