@@ -164,9 +164,21 @@ class RunDir:
     os.replace(self.staging, self.final)
     if old.exists():
       shutil.rmtree(old, ignore_errors=True)
+    self.release()
+    return self.final
+
+  def release(self) -> None:
+    """Frees the workdir's lock (once; :meth:`finish` does it too). After an
+    error the staging folder stays, with its checkpoint, for a resume."""
     if self.lock is not None:
       self.lock.release()
-    return self.final
+      self.lock = None
+
+  def __enter__(self) -> "RunDir":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.release()
 
 
 def _config_differences(staging: pathlib.Path,

@@ -61,52 +61,57 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   task = tasks.load_task(
       config.data, needs_train_dict=bool(start and start.needs_train_dict))
   validate.check_against_task(config, len(task.src.words), len(task.tgt.words))
-  run = outputs.open_run(workdir, json.loads(config.to_json()),
-                         overwrite=overwrite, enabled=jax.process_index() == 0)
-  console = console_lib.Console(
-      bars=config.progress, enabled=run.enabled,
-      log_path=run.path("train.log") if run.enabled else None)
-  log = lambda r: run.append_jsonl("metrics.jsonl", r)  # pylint: disable=unnecessary-lambda-assignment
-  _log_task(task, console)
-  settings = scoring.settings_from_config(config)
-  spaces = scoring.device_spaces(task)
-  identity = scoring.identity_mapping(spaces, settings)
-  null = _detector_null(config, spaces, settings, console, log)
-  seeds = [config.seed + i for i in range(config.n_seeds)]
+  with outputs.open_run(workdir, json.loads(config.to_json()),
+                        overwrite=overwrite,
+                        enabled=jax.process_index() == 0) as run:
+    console = console_lib.Console(
+        bars=config.progress, enabled=run.enabled,
+        log_path=run.path("train.log") if run.enabled else None)
+    log = lambda r: run.append_jsonl("metrics.jsonl", r)  # pylint: disable=unnecessary-lambda-assignment
+    _log_task(task, console)
+    settings = scoring.settings_from_config(config)
+    spaces = scoring.device_spaces(task)
+    identity = scoring.identity_mapping(spaces, settings)
+    null = _detector_null(config, spaces, settings, console, log)
+    seeds = [config.seed + i for i in range(config.n_seeds)]
 
-  # 2. Start, and 3. refine.
-  if start is not None:
-    mappings = starts.start_mappings(task, spaces, config, seeds, settings,
-                                     console)
-    results = _refine(spaces, settings, seeds, mappings, None, log, console)
-  else:
-    results = _adversarial_and_refine(config, task, spaces, settings, seeds,
-                                      identity, run, log, console)
-    if null is not None and config.get("restarts") and not any(
-        summary_lib.verdict(r.refined, null, config).success
-        for r in results):
-      more = [seeds[-1] + 1 + i for i in range(config.restarts)]
-      console.log(f"every seed is predicted to have failed (none stands out "
-                  f"from what random starts refine to); restarts: training "
-                  f"seeds {more}")
-      log({"phase": "restart", "seeds": more})
-      results += _adversarial_and_refine(
-          config, task, spaces, settings, more, identity, run, log, console,
-          restart=True)
+    # 2. Start, and 3. refine.
+    if start is not None:
+      mappings = starts.start_mappings(task, spaces, config, seeds, settings,
+                                       console)
+      results = _refine(spaces, settings, seeds, mappings, None, log, console)
+    else:
+      results = _adversarial_and_refine(config, task, spaces, settings, seeds,
+                                        identity, run, log, console)
+      if _all_failed(results, null, config):
+        more = [seeds[-1] + 1 + i for i in range(config.restarts)]
+        console.log(f"every seed is predicted to have failed (none stands out "
+                    f"from what random starts refine to); restarts: training "
+                    f"seeds {more}")
+        log({"phase": "restart", "seeds": more})
+        results += _adversarial_and_refine(
+            config, task, spaces, settings, more, identity, run, log, console,
+            restart=True)
 
-  # 4. Select and write.
-  summary = summary_lib.write_outputs(run, config, task, spaces, settings,
-                                      results, identity, null, started=tic,
-                                      clock=time.perf_counter)
-  console.log(f"selected seed {summary['selected_seed']} (criterion "
-              f"{summary['criterion']:.4f}, {summary['selected']})")
-  if summary["status"] == summary_lib.NO_SUCCESS:
-    console.log(f"{summary_lib.NO_SUCCESS}: no seed's refined criterion is "
-                "clearly above what random starts refine to on this data; "
-                "the dictionary is probably wrong (try more seeds or another "
-                "method)")
-  run.finish()
-  return summary
+    # 4. Select and write.
+    summary = summary_lib.write_outputs(run, config, task, spaces, settings,
+                                        results, identity, null, started=tic,
+                                        clock=time.perf_counter)
+    console.log(f"selected seed {summary['selected_seed']} (criterion "
+                f"{summary['criterion']:.4f}, {summary['selected']})")
+    if summary["status"] == summary_lib.NO_SUCCESS:
+      console.log(f"{summary_lib.NO_SUCCESS}: no seed's refined criterion is "
+                  "clearly above what random starts refine to on this data; "
+                  "the dictionary is probably wrong (try more seeds or another "
+                  "method)")
+    run.finish()
+    return summary
+
+
+def _all_failed(results, null, config) -> bool:
+  """Whether restarts are due: the detector ran and passed no seed."""
+  return bool(null is not None and config.get("restarts") and not any(
+      summary_lib.verdict(r.refined, null, config).success for r in results))
 
 
 def _detector_null(config, spaces, settings, console, log):

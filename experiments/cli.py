@@ -10,12 +10,13 @@ the config) are one ``error:`` line too.
 """
 
 import importlib.util
+import os
 import logging as std_logging
 import pathlib
 import re
 import sys
 import warnings
-from typing import Optional
+from typing import List, Optional
 
 from absl import app
 from absl import flags
@@ -193,3 +194,64 @@ def run(main, argv=None) -> None:
       sys.exit(130)
 
   app.run(wrapped, argv=argv, flags_parser=_parse_flags)
+
+
+def parse_seeds(text: str) -> List[int]:
+  """``"0-9"``, ``"0,2,5-7"`` -> sorted distinct seeds.
+
+  Raises:
+    app.UsageError: an item is not ``N`` or ``A-B`` with ``0 <= A <= B``, or
+      a seed is listed twice.
+  """
+  seeds: List[int] = []
+  for item in (text or "").split(","):
+    item = item.strip()
+    first, sep, last = item.partition("-")
+    if not (first.isdigit() and (last.isdigit() if sep else True)):
+      raise app.UsageError(
+          f"--seeds={text}: {item!r} is not a seed N or a range A-B "
+          "(e.g. --seeds=0-9 or --seeds=0,2,5-7)")
+    a, b = int(first), int(last) if sep else int(first)
+    if b < a:
+      raise app.UsageError(f"--seeds={text}: range {item} is empty ({b} < {a})")
+    seeds += range(a, b + 1)
+  twice = sorted({s for s in seeds if seeds.count(s) > 1})
+  if twice:
+    raise app.UsageError(f"--seeds={text}: seed(s) {twice} listed twice")
+  return sorted(seeds)
+
+
+def resolve_config_argv(argv, get_config, registry_file, *,
+                        default: Optional[str] = None):
+  """Rewrites ``--config=NAME`` to ``registry_file:NAME``, so that
+  registered names work as ml_collections config files.
+
+  A path (``*.py`` or with a folder) is checked and passed on. Without
+  ``--config`` it adds ``--config=<registry_file>:<default>`` first
+  (overrides must follow it), or nothing without a default. Exits with one
+  line (and close matches) for an unknown name: ``get_config(name)`` raises
+  ValueError.
+  """
+  out = list(argv)
+  if out and out[-1] == "--config":
+    return out  # No value: absl says so.
+  for i, arg in enumerate(out):
+    if arg.startswith("--config="):
+      value, prefix = arg[len("--config="):], "--config="
+    elif arg == "--config" and i + 1 < len(out):
+      value, prefix, i = out[i + 1], "", i + 1
+    else:
+      continue
+    spec = value.split(":", 1)[0]
+    if spec.endswith(".py") or os.sep in spec:
+      check_config_file(spec, argv)  # ml_collections then loads it.
+      return out
+    try:
+      get_config(value)
+    except ValueError as e:
+      sys.exit(f"error: {e}")
+    out[i] = f"{prefix}{registry_file}:{value}"
+    return out
+  if default is None:
+    return out
+  return out[:1] + [f"--config={registry_file}:{default}"] + out[1:]

@@ -38,44 +38,6 @@ _LIST = flags.DEFINE_bool("list_configs", False,
                           "Print each config name and what it is.")
 
 
-def parse_seeds(text: str):
-  """``'0-4'`` -> [0, 1, 2, 3, 4]; ``'1,5'`` -> [1, 5]."""
-  seeds = []
-  try:
-    for part in text.split(","):
-      part = part.strip()
-      if "-" in part[1:]:
-        lo, hi = part.split("-", 1)
-        if int(hi) < int(lo):
-          raise ValueError
-        seeds.extend(range(int(lo), int(hi) + 1))
-      else:
-        seeds.append(int(part))
-  except ValueError:
-    raise app.UsageError(
-        f"--seeds={text}: give a range like 0-4 or a list like 0,3,7") from None
-  if len(set(seeds)) != len(seeds) or min(seeds) < 0:
-    raise app.UsageError(f"--seeds={text}: seeds must be distinct and >= 0")
-  return seeds
-
-
-def resolve_config_argv(argv):
-  """``--config=NAME`` -> the registry file (bare names work)."""
-  out = list(argv)
-  for i, arg in enumerate(out):
-    if arg.startswith("--config="):
-      value = arg[len("--config="):]
-      if value.endswith(".py") or os.sep in value.split(":", 1)[0]:
-        return out
-      try:
-        registry.get_config(value)
-      except ValueError as e:
-        sys.exit(f"error: --config: {e}")
-      out[i] = f"--config={REGISTRY_FILE}:{value}"
-      return out
-  return out
-
-
 def format_row(summary) -> str:
   nll = summary["nll_batch_sum"]
   parts = [f"{summary['name']}: NLL (sum over a batch) {nll['mean']:.2f} "
@@ -108,7 +70,7 @@ def main(argv):
     config.name  # pylint: disable=pointless-statement
   except OSError as e:
     raise errors.ConfigError(f"--config: {' '.join(str(e).split())}") from None
-  seeds = parse_seeds(_SEEDS.value)
+  seeds = cli.parse_seeds(_SEEDS.value)
   cli.enable_compilation_cache()
   from bdi_jax.flows import experiment  # pylint: disable=g-import-not-at-top
   workdir = _WORKDIR.value or os.path.join("runs", "flows", config.name)
@@ -127,5 +89,6 @@ def main(argv):
 
 
 if __name__ == "__main__":
-  sys.argv = resolve_config_argv(sys.argv)
+  sys.argv = cli.resolve_config_argv(sys.argv, registry.get_config,
+                                     REGISTRY_FILE)
   cli.run(main)

@@ -90,33 +90,10 @@ _PROCESS_ID = flags.DEFINE_integer("process_id", None,
 
 
 def resolve_config_argv(argv):
-  """Rewrites ``--config=NAME`` to the registry file, so bare names work.
-
-  Without ``--config`` it adds ``--config=DEFAULT_CONFIG`` first (overrides
-  must follow it). Exits with a clear message (and close matches) for an
-  unknown name.
-  """
-  out = list(argv)
-  if out and out[-1] == "--config":
-    return out  # No value: absl says so.
-  for i, arg in enumerate(out):
-    if arg.startswith("--config="):
-      value, prefix = arg[len("--config="):], "--config="
-    elif arg == "--config" and i + 1 < len(out):
-      value, prefix, i = out[i + 1], "", i + 1
-    else:
-      continue
-    spec = value.split(":", 1)[0]
-    if spec.endswith(".py") or os.sep in spec:
-      cli.check_config_file(spec, argv)  # ml_collections then loads it.
-      return out
-    try:
-      registry.get_config(value)
-    except ValueError as e:
-      sys.exit(f"error: {e}")
-    out[i] = f"{prefix}{REGISTRY_FILE}:{value}"
-    return out
-  return out[:1] + [f"--config={REGISTRY_FILE}:{DEFAULT_CONFIG}"] + out[1:]
+  """``--config=NAME`` -> this registry's file (see cli.resolve_config_argv);
+  ``--config=DEFAULT_CONFIG`` when none is given."""
+  return cli.resolve_config_argv(argv, registry.get_config, REGISTRY_FILE,
+                                 default=DEFAULT_CONFIG)
 
 
 def _process_index() -> int:

@@ -79,7 +79,8 @@ def test_coupling_inverse_and_log_det(dim):
   np.testing.assert_allclose(log_det, expected, atol=1e-6)
   # Couplings alone: unit determinant.
   jac_c = jax.vmap(jax.jacfwd(
-      lambda r: nice.coupling_forward(params["couplings"][0], r[None], 0)[0]))(x)
+      lambda r: nice.coupling_forward(params["couplings"][0], r[None],
+                                      0)[0]))(x)
   np.testing.assert_allclose(np.linalg.det(np.asarray(jac_c, np.float64)),
                              1.0, atol=1e-5)
 
@@ -111,7 +112,8 @@ def test_nice_log_prob_matches_numpy_and_integrates_to_one():
   g = np.linspace(-12, 12, 241)
   xx, yy = np.meshgrid(g, g)
   grid = np.stack([xx.ravel(), yy.ravel()], axis=1)
-  mass = np.sum(np.exp(np.asarray(nice.log_prob(params, grid)))) * (g[1] - g[0])**2
+  density = np.exp(np.asarray(nice.log_prob(params, grid)))
+  mass = np.sum(density) * (g[1] - g[0]) ** 2
   np.testing.assert_allclose(mass, 1.0, atol=1e-2)
 
 
@@ -187,9 +189,8 @@ def test_train_step_em_rule_and_c_start():
     q = special.softmax(comps + np.log(w), axis=1)
     expected = w + 0.4 * (q.mean(0) - w) if c_start == 0 else w
     np.testing.assert_allclose(metrics["weights"], expected, atol=1e-5)
-    np.testing.assert_allclose(metrics["nll_sum"],
-                               -special.logsumexp(comps + np.log(w), axis=1).sum(),
-                               rtol=1e-5)
+    expected_nll = -special.logsumexp(comps + np.log(w), axis=1).sum()
+    np.testing.assert_allclose(metrics["nll_sum"], expected_nll, rtol=1e-5)
 
 
 def test_entropic_regulariser_and_dominant_components():
@@ -253,7 +254,8 @@ def test_gradient_penalty_of_flow_critics_matches_finite_differences():
   g = _fd_grad(lambda v: np_mlp(single, v)[:, 0], mid)
   np.testing.assert_allclose(
       gp, np.mean((np.linalg.norm(g, axis=1) - 1) ** 2), rtol=1e-3)
-  # PGAN: the posterior is held constant, so the penalty sees sum_i p_i grad f_i.
+  # PGAN: the posterior is held constant, so the penalty sees
+  # sum_i p_i grad f_i.
   spec = nice.FlowSpec(dim=2, n_couplings=2, depth=1, width=8)
   flows = mixflow.init(jax.random.key(24), spec, 3)
   post = lambda v: mixflow.posterior(flows, jnp.zeros(3), v, "gaussian")

@@ -87,7 +87,7 @@ def _pretrain(config, spec, data, states, run_keys):
     s = train.FlowState(
         step=jnp.zeros((), jnp.int32),
         flow=jax.tree.map(lambda p: p[None], params),
-        flow_opt=train._adam(ml, ml.flow_lr).init(  # pylint: disable=protected-access
+        flow_opt=train.make_adam(ml, ml.flow_lr).init(
             jax.tree.map(lambda p: p[None], params)),
         logits=jnp.zeros((1,)), logits_opt=None, critic=None, critic_opt=None)
     s, _ = train.train_chunk.__wrapped__(ml, s, key, subset, epochs)

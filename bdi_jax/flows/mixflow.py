@@ -15,7 +15,8 @@ import numpy as np
 from bdi_jax.flows import bases
 from bdi_jax.flows import nice
 
-__all__ = ["init", "centre_at", "component_log_probs", "log_prob", "posterior", "sample",
+__all__ = ["init", "centre_at", "component_log_probs", "log_prob",
+           "posterior", "sample",
            "em_weights", "entropic_regulariser", "dominant_components"]
 
 

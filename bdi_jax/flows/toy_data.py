@@ -13,7 +13,7 @@ import numpy as np
 
 __all__ = ["GMM_COMPONENTS", "GMM_RADIUS", "GMM_VAR", "gmm_means", "gmm",
            "gmm_log_prob", "SWISS_TURNS", "swiss_roll", "digits_sampler",
-           "DIGIT_LEVELS"]
+           "DIGIT_LEVELS", "load_digits"]
 
 # Thesis Sec. 5.1.1: 6 Gaussians, uniform weights, means equally spaced on a
 # circle of radius 5, diagonal covariance 0.1 (read as the variance).

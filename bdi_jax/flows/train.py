@@ -31,8 +31,8 @@ from bdi_jax.flows import nice
 from bdi_jax.objectives import wgangp
 
 __all__ = ["OBJECTIVES", "WEIGHT_RULES", "TrainSpec", "FlowState",
-           "init_state", "make_critic", "train_step", "train_chunk",
-           "train_chunk_seeds"]
+           "make_adam", "init_state", "make_critic", "train_step",
+           "train_chunk", "train_chunk_seeds"]
 
 # Objective -> (maximum-likelihood term, adversarial term).
 OBJECTIVES: Dict[str, tuple] = {
@@ -84,7 +84,8 @@ class FlowState(flax.struct.PyTreeNode):
   critic_opt: Any
 
 
-def _adam(spec: TrainSpec, lr: float) -> optax.GradientTransformation:
+def make_adam(spec: TrainSpec, lr: float) -> optax.GradientTransformation:
+  """Adam with the thesis's betas (0.5, 0.9) unless the spec says otherwise."""
   return optax.adam(lr, b1=spec.adam_b1, b2=spec.adam_b2)
 
 
@@ -114,11 +115,11 @@ def init_state(key: jax.Array, spec: TrainSpec) -> FlowState:
     else:
       critic = critics.init_single(critic_key, spec.flow.dim,
                                    spec.critic_depth, spec.critic_width)
-    critic_opt = _adam(spec, spec.critic_lr).init(critic)
+    critic_opt = make_adam(spec, spec.critic_lr).init(critic)
   return FlowState(step=jnp.zeros((), jnp.int32), flow=flow,
-                   flow_opt=_adam(spec, spec.flow_lr).init(flow),
+                   flow_opt=make_adam(spec, spec.flow_lr).init(flow),
                    logits=logits,
-                   logits_opt=_adam(spec, spec.weight_lr).init(logits),
+                   logits_opt=make_adam(spec, spec.weight_lr).init(logits),
                    critic=critic, critic_opt=critic_opt)
 
 
@@ -138,7 +139,7 @@ def make_critic(spec: TrainSpec, flow, logits, *, for_critic: bool = False):
 
 def _critic_updates(spec: TrainSpec, state: FlowState, key, data):
   critic_fn = make_critic(spec, state.flow, state.logits, for_critic=True)
-  tx = _adam(spec, spec.critic_lr)
+  tx = make_adam(spec, spec.critic_lr)
 
   def one(carry, k):
     params, opt = carry
@@ -196,12 +197,12 @@ def train_step(spec: TrainSpec, state: FlowState, run_key: jax.Array,
 
   (_, aux), (g_flow, g_logits) = jax.value_and_grad(
       loss_fn, argnums=(0, 1), has_aux=True)(state.flow, state.logits)
-  updates, flow_opt = _adam(spec, spec.flow_lr).update(g_flow, state.flow_opt,
-                                                       state.flow)
+  updates, flow_opt = make_adam(spec, spec.flow_lr).update(
+      g_flow, state.flow_opt, state.flow)
   flow = optax.apply_updates(state.flow, updates)
   logits, logits_opt = state.logits, state.logits_opt
   if learn_logits:
-    updates, logits_opt = _adam(spec, spec.weight_lr).update(
+    updates, logits_opt = make_adam(spec, spec.weight_lr).update(
         g_logits, logits_opt, logits)
     logits = optax.apply_updates(logits, updates)
   elif spec.weights == "em":
@@ -225,7 +226,8 @@ def train_step(spec: TrainSpec, state: FlowState, run_key: jax.Array,
 @functools.partial(jax.jit, static_argnums=(0, 4))
 def train_chunk(spec: TrainSpec, state: FlowState, run_key: jax.Array, data,
                 n_steps: int):
-  """``n_steps`` epochs fused in one ``lax.scan``; metrics ``[n_steps, ...]``."""
+  """``n_steps`` epochs fused in one ``lax.scan``; metrics are
+  ``[n_steps, ...]``."""
 
   def body(s, _):
     return train_step(spec, s, run_key, data)

@@ -14,6 +14,7 @@ from absl import app
 import ml_collections
 
 from bdi_jax import errors
+from experiments.cli import parse_seeds
 from experiments.configs import default
 from experiments.configs import overrides
 from experiments.configs import registry
@@ -23,31 +24,6 @@ __all__ = ["Run", "parse_seeds", "consecutive_runs", "seed_label",
 
 # Fields that make a config what it is: never copied onto a baseline.
 _IDENTITY_FIELDS = ("name", "method", "seed", "n_seeds")
-
-
-def parse_seeds(text: str) -> List[int]:
-  """``"0-9"``, ``"0,2,5-7"`` -> sorted distinct seeds.
-
-  Raises:
-    app.UsageError: an item is not ``N`` or ``A-B`` with ``0 <= A <= B``, or
-      a seed is listed twice.
-  """
-  seeds: List[int] = []
-  for item in (text or "").split(","):
-    item = item.strip()
-    first, sep, last = item.partition("-")
-    if not (first.isdigit() and (last.isdigit() if sep else True)):
-      raise app.UsageError(
-          f"--seeds={text}: {item!r} is not a seed N or a range A-B "
-          "(e.g. --seeds=0-9 or --seeds=0,2,5-7)")
-    a, b = int(first), int(last) if sep else int(first)
-    if b < a:
-      raise app.UsageError(f"--seeds={text}: range {item} is empty ({b} < {a})")
-    seeds += range(a, b + 1)
-  twice = sorted({s for s in seeds if seeds.count(s) > 1})
-  if twice:
-    raise app.UsageError(f"--seeds={text}: seed(s) {twice} listed twice")
-  return sorted(seeds)
 
 
 def consecutive_runs(seeds: Sequence[int],
