@@ -30,7 +30,11 @@ import numpy as np
 
 from bdi_jax import refine, scoring
 
-__all__ = ["Null", "random_rotations", "measure_null", "Verdict", "judge"]
+__all__ = ["Null", "random_rotations", "measure_null", "Verdict", "judge",
+           "thresholds", "NO_SUCCESS"]
+
+# summary.json's "status" when the detector passed no seed.
+NO_SUCCESS = "no seed succeeded"
 
 # The spread of a null is never taken as smaller than this (cosine units):
 # with a handful of starts that all refine to nearly the same point, a raw
@@ -112,3 +116,12 @@ def judge(criterion: Optional[float], overlap: Optional[float],
              and (stability is None or stability >= min_stability))
   return Verdict(bool(success), float(gain), float(z),
                  None if stability is None else float(stability))
+
+
+def thresholds(eval_config) -> Dict[str, float]:
+  """:func:`judge`'s thresholds from a config's ``eval`` section (defaults
+  for configs saved before the fields existed)."""
+  e = eval_config
+  return dict(min_gain=e.get("detector_min_gain", 0.25),
+              min_z=e.get("detector_min_z", 3.0),
+              min_stability=e.get("detector_min_stability", 0.55))

@@ -151,9 +151,7 @@ def _watch(read_fd: int, process: _Process) -> None:
     data = os.read(read_fd, 1)
     if not data:
       return
-    deadline = time.monotonic() + GRACE_S
-    while time.monotonic() < deadline:
-      time.sleep(0.05)
+    time.sleep(GRACE_S)  # The main thread's turn first.
     if not process.claim.acquire(blocking=False):
       return  # The main thread took it.
     signum = data[0] if data[0] in _SIGNALS else process.flag.signum

@@ -99,8 +99,8 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                                         clock=time.perf_counter)
     console.log(f"selected seed {summary['selected_seed']} (criterion "
                 f"{summary['criterion']:.4f}, {summary['selected']})")
-    if summary["status"] == summary_lib.NO_SUCCESS:
-      console.log(f"{summary_lib.NO_SUCCESS}: no seed's refined criterion is "
+    if summary["status"] == detector.NO_SUCCESS:
+      console.log(f"{detector.NO_SUCCESS}: no seed's refined criterion is "
                   "clearly above what random starts refine to on this data; "
                   "the dictionary is probably wrong (try more seeds or another "
                   "method)")

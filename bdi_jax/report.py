@@ -2,6 +2,7 @@
 
 from typing import Any, Dict, List, Optional
 
+from bdi_jax import detector
 from bdi_jax import provenance
 from bdi_jax import tables
 
@@ -79,7 +80,7 @@ def _detector_lines(summary: Dict[str, Any]) -> List[str]:
   lines = [f"detector: predicted success for seed(s) {passed or 'none'} of "
            f"{[s['seed'] for s in summary['seeds']]} (null: random starts "
            f"refine to criterion {null['mean']:.4f})"]
-  if summary.get("status") == "no seed succeeded":
+  if summary.get("status") == detector.NO_SUCCESS:
     lines.append("NO SEED SUCCEEDED: no seed stands out from what random "
                  "starts refine to; the dictionary is probably wrong")
   return lines

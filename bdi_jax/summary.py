@@ -17,7 +17,7 @@ from bdi_jax import scoring
 from bdi_jax.loop_state import LoopState
 
 __all__ = ["SeedResult", "select_seed", "verdict", "seed_row", "status",
-           "NO_SUCCESS", "build_summary", "write_outputs"]
+           "build_summary", "write_outputs"]
 
 
 class SeedResult(NamedTuple):
@@ -46,15 +46,11 @@ def verdict(refined: Optional[scoring.Mapping], null: Optional[detector.Null],
             config) -> detector.Verdict:
   """The failure detector's view of a refined mapping (``config.eval``'s
   thresholds)."""
-  e = config.eval
   if refined is None:
-    return detector.judge(None, None, null, min_gain=0, min_z=0,
-                          min_stability=0)
-  return detector.judge(
-      refined.criterion, refined.signals.get("dictionary_overlap"), null,
-      min_gain=e.get("detector_min_gain", 0.25),
-      min_z=e.get("detector_min_z", 3.0),
-      min_stability=e.get("detector_min_stability", 0.55))
+    return detector.judge(None, None, null, **detector.thresholds(config.eval))
+  return detector.judge(refined.criterion,
+                        refined.signals.get("dictionary_overlap"), null,
+                        **detector.thresholds(config.eval))
 
 
 def seed_row(r: SeedResult, spaces: scoring.Spaces,
@@ -142,10 +138,8 @@ def status(verdicts: Sequence[detector.Verdict],
            null: Optional[detector.Null]) -> str:
   if null is None:
     return "not checked"
-  return "ok" if any(v.success for v in verdicts) else NO_SUCCESS
+  return "ok" if any(v.success for v in verdicts) else detector.NO_SUCCESS
 
-
-NO_SUCCESS = "no seed succeeded"
 
 
 def _epoch_lines(run) -> List[Dict[str, Any]]:

@@ -92,19 +92,13 @@ def check_pair(name: str, n_random: int) -> List[Dict]:
   for label, m in zip(labels, refine.refine_mappings(
       spaces, starts, settings, list(range(len(ws))))):
     v = detector.judge(m.criterion, m.signals.get("dictionary_overlap"),
-                       null, **_thresholds(config))
+                       null, **detector.thresholds(config.eval))
     rows.append({"pair": name, "mapping": label,
                  "p1": m.precision["csls"]["p@1"], **v._asdict()})
   good = rows[0]["p1"]
   for r in rows:
     r["truly_ok"] = r["p1"] >= good / 4
   return rows
-
-
-def _thresholds(config):
-  e = config.eval
-  return dict(min_gain=e.detector_min_gain, min_z=e.detector_min_z,
-              min_stability=e.detector_min_stability)
 
 
 def check_studies(folder: str) -> None:
@@ -118,7 +112,7 @@ def check_studies(folder: str) -> None:
       pair = entry["pair"]
       if pair not in nulls:
         config = registry.get_config(f"gan_{pair}")
-        thresholds = _thresholds(config)
+        thresholds = detector.thresholds(config.eval)
         spaces = scoring.device_spaces(tasks.load_task(config.data))
         nulls[pair] = detector.measure_null(
             spaces, scoring.settings_from_config(config),

@@ -147,11 +147,12 @@ def main(argv):
   # Imported here so that --help and --list_configs do not start JAX.
   from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top
   from bdi_jax import report  # pylint: disable=g-import-not-at-top
+  from bdi_jax import detector  # pylint: disable=g-import-not-at-top
   summary = pipeline.train_and_evaluate(config, workdir,
                                         overwrite=_OVERWRITE.value)
   print(report.format_report(summary))
   print(f"outputs in {workdir}")
-  if _STRICT.value and summary["status"] == "no seed succeeded":
+  if _STRICT.value and summary["status"] == detector.NO_SUCCESS:
     cli.fail(f"--strict: {summary['status']} (see {workdir}/report.md)", 3)
 
 

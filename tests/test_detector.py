@@ -53,10 +53,12 @@ def test_verdict_follows_the_rule(c, o):
   assert got.success == want
   if np.isfinite(c):
     assert got.gain == pytest.approx((c - crit.mean()) / (1 - crit.mean()))
-    assert got.z == pytest.approx((c - crit.mean()) / 0.01 if
-                                  crit.std() < 0.01 else
-                                  (c - crit.mean()) / crit.std())
-  # The cases exercise both outcomes and each threshold on its own.
+    assert got.z == pytest.approx((c - crit.mean()) / max(crit.std(), 0.01))
+
+
+def test_each_threshold_can_decide_alone():
+  null = detector.Null(np.asarray([0.55, 0.57, 0.56, 0.58]),
+                       np.asarray([0.5, 0.6, 0.55, 0.55]))
   assert detector.judge(0.80, 0.99, null, **THRESHOLDS).success
   assert not detector.judge(0.80, 0.70, null, **THRESHOLDS).success  # Unsettled.
   assert not detector.judge(0.62, 0.99, null, **THRESHOLDS).success  # Low gain.
