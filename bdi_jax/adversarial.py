@@ -41,7 +41,6 @@ class Settings(NamedTuple):
   map_lr: float
   dis_lr: float
   map_lr_scales: Tuple[float, ...]  # Per seed; () for all 1.
-  takeoff_margin: float  # Over the identity's criterion.
   lr_policy: schedule.LRPolicy
   stop_rule: schedule.StopRule
 
@@ -53,7 +52,6 @@ def settings_from_config(config) -> Settings:
       batch_size=int(t.batch_size), max_rollbacks=int(t.max_rollbacks),
       check_every=int(t.check_every or 0), map_lr=float(t.map_lr),
       dis_lr=float(t.dis_lr), map_lr_scales=tuple(t.map_lr_scales),
-      takeoff_margin=float(config.eval.takeoff_margin),
       lr_policy=schedule.LRPolicy.from_config(t),
       stop_rule=schedule.StopRule.from_config(t))
 
@@ -175,7 +173,7 @@ def _p1(precision, method: str = "csls") -> Optional[float]:
 
 
 def _check(spaces, scoring_settings, s: Settings, state, loop: LoopState,
-           seeds, base_criterion, log: Log, *, epoch_end: bool):
+           seeds, takeoff_criterion, log: Log, *, epoch_end: bool):
   """Scores every live seed's mapping, keeps its best, notes its take-off.
 
   Runs at each epoch end and, with ``check_every``, every that many chunks
@@ -209,7 +207,7 @@ def _check(spaces, scoring_settings, s: Settings, state, loop: LoopState,
       best[i] = scored
     history[i] = history[i] + (scored.criterion,)
     if (takeoff_step[i] is None and
-        scored.criterion > base_criterion + s.takeoff_margin):
+        scored.criterion > takeoff_criterion):
       takeoff_step[i] = int(steps[i])
       takeoff_epoch[i] = len(history[i]) - 1
     p1 = _p1(scored.precision)
@@ -253,7 +251,7 @@ def _apply_stop_rule(s: Settings, loop: LoopState, seeds, alive: np.ndarray,
 
 
 def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
-               seeds, base_criterion, console, log: Log) -> LoopState:
+               seeds, takeoff_criterion, console, log: Log) -> LoopState:
   """Scores every live seed, keeps its best, applies the lr policy and stops."""
   epoch = loop.epoch
   alive = loop.alive()
@@ -262,7 +260,7 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
   best_before = np.asarray([max(h) if h else np.nan
                             for h in loop.epoch_criteria])
   loop, criteria, p1s = _check(spaces, scoring_settings, s, state, loop,
-                               seeds, base_criterion, log, epoch_end=True)
+                               seeds, takeoff_criterion, log, epoch_end=True)
   loop = dataclasses.replace(loop, epoch_criteria=tuple(
       h + (float(criteria[i]),) if alive[i] else h
       for i, h in enumerate(loop.epoch_criteria)))
@@ -288,7 +286,7 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
 
 def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
                          s: Settings, scoring_settings: scoring.Settings,
-                         seeds: Sequence[int], base_criterion: float, *,
+                         seeds: Sequence[int], takeoff_criterion: float, *,
                          start_w: Optional[np.ndarray] = None, run=None,
                          checkpoints: bool = True,
                          console: Optional[console_lib.Console] = None
@@ -299,8 +297,8 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
     spaces, trainer, s, scoring_settings: the data on the device, the
       compiled functions, the loop's and the checks' settings.
     seeds: one mapping is trained per seed.
-    base_criterion: the identity mapping's criterion; a seed has taken off
-      once its criterion exceeds it by ``s.takeoff_margin``.
+    takeoff_criterion: a seed has taken off once its criterion exceeds this
+      (bdi_jax/derived.py ``takeoff_criterion``).
     start_w: ``[seeds, d, d]`` start mappings (e.g. GW) instead of I.
     run: the run's workdir (bdi_jax/outputs.py; None logs nothing).
     checkpoints: False (the restarted seeds): no checkpoint saved or resumed.
@@ -377,7 +375,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
               and loop.chunk % s.check_every == 0 and loop.alive().any()):
             alive = loop.alive()
             loop, _, _ = _check(spaces, scoring_settings, s, state, loop,
-                                seeds, base_criterion, log, epoch_end=False)
+                                seeds, takeoff_criterion, log, epoch_end=False)
             loop = _apply_stop_rule(s, loop, seeds, alive, loop.epoch,
                                     console, log)
             if not loop.alive().any():
@@ -386,7 +384,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
           if stop.requested and loop.chunk < len(plan):
             raise interrupts.interrupted(run)  # Saves the recorded state.
       loop = _end_epoch(spaces, scoring_settings, s, state, loop, seeds,
-                        base_criterion, console, log)
+                        takeoff_criterion, console, log)
       loop = dataclasses.replace(loop, epoch=epoch + 1, chunk=0)
       state = _with_learning_rates(state, loop)
       loop_state.save(run_for_checkpoints, state, loop, seeds)

@@ -3,8 +3,8 @@
 ``experiments/configs/default.py`` builds the default config from
 :data:`FIELDS`, :mod:`bdi_jax.validate` checks each field against its kind,
 the step's compile cache (multi_seed.py) leaves out the fields
-:func:`host_only_fields` names, and ``docs/config-fields.md`` is the table :func:`markdown` writes
-(``python -m bdi_jax.config_schema > docs/config-fields.md``).
+:func:`host_only_fields` names, and ``docs/config-fields.md`` is the table
+:mod:`bdi_jax.config_doc` writes from it.
 
 A field is ``compiled`` when the adversarial step is built with its value
 (multi_seed.build_chunk): two configs that differ only in fields that are not
@@ -20,10 +20,8 @@ from typing import Any, FrozenSet, NamedTuple, Optional, Tuple
 import ml_collections
 
 from bdi_jax import config_kinds as k
-from bdi_jax import tables
 
-__all__ = ["Field", "FIELDS", "BY_PATH", "default_config", "host_only_fields",
-           "markdown"]
+__all__ = ["Field", "FIELDS", "BY_PATH", "default_config", "host_only_fields"]
 
 
 class Field(NamedTuple):
@@ -143,8 +141,13 @@ FIELDS: Tuple[Field, ...] = (
           "Pairs in the generated test dictionary."),
 
     # --- model: the critic (discriminator).
-    Field("model.hidden", 2048, k.Int(1),
-          "Discriminator width (Conneau et al.: 2 x 2048).", compiled=True),
+    Field("model.hidden", 2048, k.Int(0, "0 = from the dimension"),
+          "Discriminator width (Conneau et al.: 2 x 2048); 0 = from the "
+          "embeddings' dimension (bdi_jax/derived.py).", compiled=True),
+    Field("model.hidden_per_dim", 8.0, k.Real(0, lo_open=True),
+          "With model.hidden = 0: this many units per input dimension, "
+          "rounded up to a power of two, within [256, 2048].", compiled=True,
+          optional=True),
     Field("model.n_layers", 2, k.Int(0), "Hidden layers of the discriminator.",
           compiled=True),
     Field("model.input_dropout", 0.1, k.Real(0, 1, hi_open=True),
@@ -230,8 +233,13 @@ FIELDS: Tuple[Field, ...] = (
     Field("train.dis_optimizer_kwargs", {}, _OPTIMIZER,
           "Extra keyword arguments of the critic's optimiser.", compiled=True),
     Field("train.n_epochs", 5, k.Int(1), "Epochs of adversarial training."),
-    Field("train.epoch_size", 1000000, k.Int(1),
-          "Samples per epoch (iterations x batch_size)."),
+    Field("train.epoch_size", 1000000, k.Int(0, "0 = from the vocabulary"),
+          "Samples per epoch (iterations x batch_size); 0 = from the "
+          "vocabulary (train.epoch_passes)."),
+    Field("train.epoch_passes", 20, k.Int(1),
+          "With epoch_size = 0: an epoch samples this many times the words the "
+          "critic draws from (the larger side, within dis_most_frequent), in "
+          "whole batches, at most 1,000,000 (MUSE's epoch).", optional=True),
     Field("train.lr_decay", 0.98, k.Real(0, 1, lo_open=True),
           "Mapping lr multiplied by this every epoch."),
     Field("train.min_lr", 1e-6, k.Real(0), "Floor of the decayed mapping lr."),
@@ -312,8 +320,13 @@ FIELDS: Tuple[Field, ...] = (
           "Retrieval chunk (queries); 0 = chosen from memory."),
     Field("eval.takeoff_margin", 0.23, k.Finite(),
           "A seed has \"taken off\" once its criterion exceeds the identity "
-          "mapping's by this much; summary.json records the iteration "
+          "mapping's by this much (when takeoff_null_gain is 0 or there is no "
+          "detector null); summary.json records the iteration "
           "(takeoff_step).", optional=True),
+    Field("eval.takeoff_null_gain", 0.2, k.Real(0, 1),
+          "A seed has \"taken off\" once its criterion covers this fraction "
+          "of the way from what random starts refine to (the detector null) "
+          "to 1; 0 = use takeoff_margin.", optional=True),
     Field("eval.detector_null_starts", 4, k.Int(0, "0 = no detector"),
           "Failure detector (bdi_jax/detector.py): random orthogonal starts "
           "refined like the seeds, to measure what a failed mapping refines "
@@ -358,38 +371,3 @@ def host_only_fields(section: str) -> FrozenSet[str]:
   prefix = section + "."
   return frozenset(f.path[len(prefix):] for f in FIELDS
                    if f.path.startswith(prefix) and not f.compiled)
-
-
-def _cell(value: Any) -> str:
-  # repr: a string default shows its quotes, a float its exact value.
-  return "{}" if isinstance(value, dict) else repr(value)
-
-
-def markdown() -> str:
-  """``docs/config-fields.md``: one row per field, in declaration order."""
-  rows = [(f"`{f.path}`", _cell(f.default),
-           ("free text" if f.kind is None else f.kind.text)
-           + ("; may be absent" if f.optional else ""),
-           "yes" if f.compiled else "no", f.doc) for f in FIELDS]
-  table = tables.markdown_table(
-      ("field", "default", "allowed", "compiled", "meaning"), rows,
-      align="lllll")
-  return "\n".join([
-      "# Config fields",
-      "",
-      "Generated from `bdi_jax/config_schema.py`, where each field is declared "
-      "once; do not edit by hand. Regenerate with "
-      "`python -m bdi_jax.config_schema > docs/config-fields.md`.",
-      "",
-      "*compiled*: the adversarial step is compiled with the field's value; "
-      "two configs that differ only in fields that are not share one "
-      "compiled step. *may be absent*: config files saved before the field "
-      "existed lack it; it is checked when present, and readers use the "
-      "default.",
-      "",
-      table,
-      ""])
-
-
-if __name__ == "__main__":
-  print(markdown(), end="")

@@ -28,8 +28,8 @@ from typing import Any, Dict, List
 import jax
 import numpy as np
 
-from bdi_jax import adversarial, detector, multi_seed, outputs, provenance
-from bdi_jax import refine
+from bdi_jax import adversarial, derived, detector, multi_seed, outputs
+from bdi_jax import provenance, refine, run_plan
 from bdi_jax import scoring, starts, summary as summary_lib, validate
 from bdi_jax import console as console_lib
 from bdi_jax.data import tasks
@@ -61,7 +61,16 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
   task = tasks.load_task(
       config.data, needs_train_dict=bool(start and start.needs_train_dict))
   validate.check_against_task(config, len(task.src.words), len(task.tgt.words))
-  with outputs.open_run(workdir, json.loads(config.to_json()),
+  given = config  # config.json records what was asked, not what was derived.
+  config, derived_sizes = derived.derive(
+      config, len(task.src.words), len(task.tgt.words), task.src.dim)
+  trainer = None
+  if start is None:  # Adversarial: refuse now what would not fit in memory.
+    trainer = multi_seed.build_trainer(config, task.src.dim)
+    run_plan.check_fits(trainer, len(task.src.words), len(task.tgt.words),
+                        task.src.dim, config.train.batch_size,
+                        [config.seed + i for i in range(config.n_seeds)])
+  with outputs.open_run(workdir, json.loads(given.to_json()),
                         overwrite=overwrite,
                         enabled=jax.process_index() == 0) as run:
     console = console_lib.Console(
@@ -69,10 +78,17 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
         log_path=run.path("train.log") if run.enabled else None)
     log = lambda r: run.append_jsonl("metrics.jsonl", r)  # pylint: disable=unnecessary-lambda-assignment
     _log_task(task, console)
+    if derived_sizes:
+      console.log("derived from the data: " + ", ".join(
+          f"{k} = {v:,}" for k, v in derived_sizes.items()))
     settings = scoring.settings_from_config(config)
     spaces = scoring.device_spaces(task)
     identity = scoring.identity_mapping(spaces, settings)
     null = _detector_null(config, spaces, settings, console, log)
+    takeoff = derived.takeoff_criterion(identity.criterion, null, config.eval)
+    if start is None:
+      console.log(f"take-off: criterion above {takeoff:.4f} (identity "
+                  f"{identity.criterion:.4f})")
     seeds = [config.seed + i for i in range(config.n_seeds)]
 
     # 2. Start, and 3. refine.
@@ -81,8 +97,9 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                                        console)
       results = _refine(spaces, settings, seeds, mappings, None, log, console)
     else:
-      results = _adversarial_and_refine(config, task, spaces, settings, seeds,
-                                        identity, run, log, console)
+      results = _adversarial_and_refine(config, trainer, task, spaces,
+                                        settings, seeds, takeoff, run, log,
+                                        console)
       if _all_failed(results, null, config):
         more = [seeds[-1] + 1 + i for i in range(config.restarts)]
         console.log(f"every seed is predicted to have failed (none stands out "
@@ -90,13 +107,15 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                     f"seeds {more}")
         log({"phase": "restart", "seeds": more})
         results += _adversarial_and_refine(
-            config, task, spaces, settings, more, identity, run, log, console,
-            restart=True)
+            config, trainer, task, spaces, settings, more, takeoff, run, log,
+            console, restart=True)
 
     # 4. Select and write.
     summary = summary_lib.write_outputs(run, config, task, spaces, settings,
                                         results, identity, null, started=tic,
-                                        clock=time.perf_counter)
+                                        clock=time.perf_counter,
+                                        derived={**derived_sizes,
+                                                 "takeoff_criterion": takeoff})
     console.log(f"selected seed {summary['selected_seed']} (criterion "
                 f"{summary['criterion']:.4f}, {summary['selected']})")
     if summary["status"] == detector.NO_SUCCESS:
@@ -136,8 +155,9 @@ def _log_task(task, console) -> None:
                 "in the vocabularies")
 
 
-def _adversarial_and_refine(config, task, spaces, settings, seeds, identity,
-                            run, log, console, *, restart: bool = False
+def _adversarial_and_refine(config, trainer, task, spaces, settings, seeds,
+                            takeoff, run, log, console, *,
+                            restart: bool = False
                             ) -> List[SeedResult]:
   """Trains ``seeds`` adversarially and refines each seed's best mapping.
 
@@ -153,9 +173,8 @@ def _adversarial_and_refine(config, task, spaces, settings, seeds, identity,
     # Every seed's mapping starts from a computed one (e.g. GW) instead of I.
     start_w = starts.start_weights(config.train.init_start, task, spaces,
                                    config, seeds)
-  trainer = multi_seed.build_trainer(config, spaces.src.shape[1])
   loop = adversarial.adversarial_training(
-      spaces, trainer, loop_settings, settings, seeds, identity.criterion,
+      spaces, trainer, loop_settings, settings, seeds, takeoff,
       start_w=start_w, run=run, checkpoints=not restart, console=console)
   return _refine(spaces, settings, seeds, list(loop.best), loop, log,
                  console)

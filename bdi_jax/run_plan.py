@@ -23,8 +23,8 @@ from bdi_jax import errors
 from bdi_jax import interrupts
 from bdi_jax import multi_seed
 
-__all__ = ["Estimate", "estimate", "available_bytes", "announce", "start",
-           "Tracker"]
+__all__ = ["Estimate", "estimate", "available_bytes", "check_fits",
+           "announce", "start", "Tracker"]
 
 GiB = 1024 ** 3
 # Bytes the other live copies of the state take: the state before a chunk
@@ -98,6 +98,19 @@ def _gib(n: float) -> str:
   return f"{n / GiB:.2f} GiB" if n >= 0.01 * GiB else f"{n / 1024 ** 2:.1f} MiB"
 
 
+def check_fits(trainer, n_src: int, n_tgt: int, dim: int, batch_size: int,
+               seeds: Sequence[int]) -> None:
+  """Refuses, before anything runs, a phase that would not fit in memory.
+
+  Raises:
+    ConfigError: the estimate exceeds what the device or host has; the
+      message gives both figures and the settings that lower it.
+  """
+  est = estimate(trainer, n_src, n_tgt, dim, batch_size, seeds)
+  have, what = available_bytes()
+  _refuse_if_too_big(est, have, what, batch_size, len(seeds), n_src, dim)
+
+
 def start(trainer, spaces, s, seeds, chunk_plan, console, run=None
           ) -> "Tracker":
   """:func:`announce`, then a :class:`Tracker` of the phase's chunks. No
@@ -149,13 +162,17 @@ def announce(trainer, spaces, s, seeds, chunk_plan, console, *,
         f"smaller vocabulary ({smaller} words): each batch repeats words; "
         f"lower the batch to at most {smaller}, or give more words "
         "(config.data.max_vocab)")
+  _refuse_if_too_big(est, have, what, s.batch_size, len(seeds), n_src, dim)
+
+
+def _refuse_if_too_big(est: Estimate, have: Optional[int], what: str,
+                       batch_size: int, n_seeds: int, n_src: int, dim: int):
   if have is not None and est.total > have:
-    per_seed = (STATE_COPIES * est.state + est.working + est.scoring) / len(
-        seeds)
+    per_seed = (STATE_COPIES * est.state + est.working + est.scoring) / n_seeds
     fits = max(0, int((have - est.data) // max(per_seed, 1)))
     raise errors.ConfigError(
         f"this run needs about {_gib(est.total)} (estimated from shapes: "
-        f"{len(seeds)} seeds, batch {s.batch_size}, {n_src:,} words, {dim}-d) "
+        f"{n_seeds} seeds, batch {batch_size}, {n_src:,} words, {dim}-d) "
         f"but {_gib(have)} is {what}; lower config.n_seeds (about {fits} "
         "fit; experiments.stability --seeds_per_run splits a study), "
         "config.train.batch_size or config.data.max_vocab")

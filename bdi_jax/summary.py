@@ -89,7 +89,8 @@ def build_summary(config, task, spaces: scoring.Spaces,
                   settings: scoring.Settings, results: List[SeedResult],
                   chosen: int, identity: scoring.Mapping,
                   null: Optional[detector.Null], *, dictionary_size: int,
-                  resumed: bool, wall_seconds: float) -> Dict[str, Any]:
+                  resumed: bool, wall_seconds: float,
+                  derived: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
   """The run's ``summary.json``."""
   head = results[chosen]
   computed_start = head.loop is None
@@ -125,6 +126,8 @@ def build_summary(config, task, spaces: scoring.Spaces,
       "resumed": resumed,
       **provenance.describe(),
       "identity_criterion": identity.criterion,
+      # What the run derived from its data (bdi_jax/derived.py).
+      "derived": dict(derived or {}),
       "detector_null": (None if null is None else {
           "criteria": null.criteria.tolist(), "mean": null.mean,
           "spread": null.spread, "overlaps": null.overlaps.tolist()}),
@@ -153,7 +156,8 @@ def _epoch_lines(run) -> List[Dict[str, Any]]:
 def write_outputs(run, config, task, spaces: scoring.Spaces,
                   settings: scoring.Settings, results: List[SeedResult],
                   identity: scoring.Mapping, null: Optional[detector.Null], *,
-                  started: float, clock) -> Dict[str, Any]:
+                  started: float, clock,
+                  derived: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
   """Selects the seed and writes every output file; returns the summary."""
   chosen = select_seed(results)
   head = results[chosen].refined
@@ -173,7 +177,7 @@ def write_outputs(run, config, task, spaces: scoring.Spaces,
   summary = build_summary(
       config, task, spaces, settings, results, chosen, identity, null,
       dictionary_size=int(len(induced.pairs)), resumed=run.resumed,
-      wall_seconds=clock() - started)
+      wall_seconds=clock() - started, derived=derived)
   run.write_json("summary.json", summary)
   run.write_text("report.md", report.markdown_report(summary,
                                                      _epoch_lines(run)))

@@ -29,6 +29,8 @@ def _release_all(lock: "Lock") -> None:
 
 def lock_path(workdir) -> pathlib.Path:
   workdir = pathlib.Path(workdir)
+  if workdir.name in ("", ".", ".."):  # "." has no name to add a suffix to.
+    workdir = workdir.resolve()
   return workdir.with_name(workdir.name + SUFFIX)
 
 

@@ -130,17 +130,12 @@ def _files(config, root) -> List[str]:
 def describe(config, root: Optional[pathlib.Path] = None,
              rates: Optional[Tuple[float, float]] = None) -> str:
   """The dry run's report: plan, files, memory and time, one fact a line."""
+  from bdi_jax import derived  # pylint: disable=g-import-not-at-top
   from bdi_jax import multi_seed  # pylint: disable=g-import-not-at-top
   from bdi_jax import run_plan  # pylint: disable=g-import-not-at-top
-  t = config.train
   seeds = list(range(config.seed, config.seed + config.n_seeds))
-  iters = t.epoch_size // t.batch_size
   lines = [f"dry run of {config.name} (method {config.method}; nothing is "
-           "trained)",
-           f"plan: {config.n_seeds} seed(s) {seeds[0]}-{seeds[-1]}, "
-           f"{t.n_epochs} epochs x {iters:,} iterations of {t.dis_steps} "
-           f"critic updates, batch {t.batch_size}; "
-           f"{config.refine.n_rounds} refinement rounds"]
+           "trained)"]
   if config.data.kind == "files":
     lines.append("files (data root "
                  f"{paths.data_root() if root is None else root}):")
@@ -155,6 +150,16 @@ def describe(config, root: Optional[pathlib.Path] = None,
     n_src = n_tgt = config.data.synthetic.n_concepts
     dim = config.data.synthetic.dim
     lines.append(f"shapes: generated, about {n_src:,} words a side, {dim}-d")
+  config, sizes = derived.derive(config, n_src, n_tgt, dim)
+  t = config.train
+  lines.insert(1, (
+      f"plan: {config.n_seeds} seed(s) {seeds[0]}-{seeds[-1]}, "
+      f"{t.n_epochs} epochs x {t.epoch_size // t.batch_size:,} iterations of "
+      f"{t.dis_steps} critic updates, batch {t.batch_size}; "
+      f"{config.refine.n_rounds} refinement rounds"))
+  if sizes:
+    lines.insert(2, "derived from the data: " + ", ".join(
+        f"{k} = {v:,}" for k, v in sizes.items()))
   if config.method in _PASSES:
     trainer = multi_seed.build_trainer(config, dim)
     est = run_plan.estimate(trainer, n_src, n_tgt, dim, t.batch_size, seeds)

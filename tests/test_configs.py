@@ -21,6 +21,7 @@ from bdi_jax.starts import STARTS as START_METHODS
 from experiments import run
 from experiments.configs import default
 from experiments.configs import registry
+from experiments.configs.presets import general
 from experiments.configs.presets import spec
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
@@ -64,11 +65,6 @@ def _split(name):
 def test_names_are_every_method_times_every_dataset():
   assert set(registry.CONFIGS) == {f"{m}_{d}" for m in registry.METHODS
                                    for d in registry.DATASETS}
-  # Every per-data-set row and per-pair override names a data set that
-  # exists (a typo would be ignored).
-  for method in registry.METHODS.values():
-    assert set(method.per_dataset) <= set(registry.DATASETS)
-    assert set(method.overrides) <= set(registry.DATASETS)
   assert all(registry.split(n) == _split(n) for n in ALL_NAMES)
 
 
@@ -92,47 +88,52 @@ def test_config_is_the_default_changed_exactly_where_its_tables_say(name):
 
 
 # Written out by hand, independent of the preset tables: the fields that
-# make each of these presets what it is (the ones a user runs first, and
-# every per-pair difference).
+# make each of these presets what it is (the ones a user runs first). The
+# sizes left at 0 are derived from the data at run time (bdi_jax/derived.py).
+_GENERAL_SCHEDULE = {
+    "train.epoch_size": 0, "train.n_epochs": 12, "train.check_every": 2,
+    "train.stop_patience": 2, "train.lr_decay": 1.0, "train.lr_shrink": 1.0,
+    "train.dis_most_frequent": 75000, "eval.takeoff_margin": 0.23,
+    "eval.takeoff_null_gain": 0.2}
 KEY_PRESETS = {
     "gan_es_en": {
-        "method": "gan", "model.hidden": 512, "model.layer_norm": False,
-        "train.dis_optimizer": "sgd", "train.dis_lr": 0.1,
-        "train.map_beta": 0.001, "train.lr_decay": 0.98,
-        "train.lr_shrink": 0.5, "train.epoch_size": 104000,
-        "train.n_epochs": 8, "train.dis_most_frequent": 0,
-        "train.check_every": 2, "train.stop_patience": 2,
-        "eval.takeoff_margin": 0.23, "data.kind": "files",
+        "method": "gan", "model.hidden": 0, "model.hidden_per_dim": 8.0,
+        "model.layer_norm": False, "train.dis_optimizer": "sgd",
+        "train.dis_lr": 0.1, "train.map_beta": 0.001, **_GENERAL_SCHEDULE,
+        "data.kind": "files",
         "data.src_emb": "ubilexat/es-en/word2vec.es",
         "data.tgt_emb": "ubilexat/es-en/word2vec.en",
         "data.test_dict": "ubilexat/es-en/zhang2017acl.es-en.test.txt",
         "data.train_dict": "muse-dictionaries/es-en.txt",
         "data.max_vocab": 0},
-    "gan_zh_en": {
-        "model.hidden": 512, "train.lr_decay": 1.0, "train.lr_shrink": 1.0,
-        "train.n_epochs": 12, "eval.takeoff_margin": 0.18,
-        "data.test_dict": "ubilexat/zh-en/zh-en.ldc.txt"},
+    "gan_zh_en": {"model.hidden": 0, **_GENERAL_SCHEDULE,
+                  "data.test_dict": "ubilexat/zh-en/zh-en.ldc.txt"},
     "wgan_zh_en": {
-        "method": "wgan", "model.hidden": 256, "model.layer_norm": True,
-        "model.layer_norm_epsilon": 0.01, "objective.clip": 0.1,
-        "train.map_beta": 0.5, "train.dis_optimizer": "rmsprop",
-        "train.dis_lr": 5e-5, "train.map_optimizer": "sgd",
-        "train.map_lr": 0.1, "train.lr_decay": 1.0, "train.lr_shrink": 1.0,
-        "train.n_epochs": 8},
+        "method": "wgan", "model.hidden": 0, "model.hidden_per_dim": 4.0,
+        "model.layer_norm": True, "model.layer_norm_epsilon": 0.01,
+        "objective.clip": 0.1, "train.map_beta": 0.5,
+        "train.dis_optimizer": "rmsprop", "train.dis_lr": 5e-5,
+        "train.map_optimizer": "sgd", "train.map_lr": 0.1,
+        **_GENERAL_SCHEDULE},
     "wgangp_es_en": {
-        "method": "wgangp", "model.hidden": 256, "model.layer_norm": True,
-        "train.dis_optimizer": "adam", "train.dis_lr": 5e-4,
-        "train.dis_optimizer_kwargs.b1": 0.5,
+        "method": "wgangp", "model.hidden": 0, "model.hidden_per_dim": 4.0,
+        "model.layer_norm": True, "train.dis_optimizer": "adam",
+        "train.dis_lr": 5e-4, "train.dis_optimizer_kwargs.b1": 0.5,
         "train.dis_optimizer_kwargs.b2": 0.9, "train.map_beta": 0.001},
-    "ctgan_es_en": {"method": "ctgan", "objective.ct_lambda": 2.0,
-                    "model.hidden": 256},
+    "ctgan_es_en": {"method": "ctgan", "objective.ct_lambda": 0.5,
+                    "model.hidden": 0, **_GENERAL_SCHEDULE},
     "ctgan_zh_en": {"method": "ctgan", "objective.ct_lambda": 0.5,
-                    "model.hidden": 256, "train.n_epochs": 8},
+                    "model.hidden": 0, **_GENERAL_SCHEDULE},
     "wgangp_en_zh": {
-        "model.hidden": 2048, "train.n_epochs": 5,
-        "train.epoch_size": 1000000, "train.dis_most_frequent": 75000,
+        "model.hidden": 0, **_GENERAL_SCHEDULE,
         "data.max_vocab": 200000, "data.src_emb": "fasttext-wiki/wiki.en.vec",
         "data.test_dict": "muse-dictionaries/en-zh.5000-6500.txt"},
+    "wgangp_ubi_en_zh": {
+        "data.src_emb": "ubilexat/zh-en/word2vec.en",
+        "data.tgt_emb": "ubilexat/zh-en/word2vec.zh",
+        "data.src_lang": "en", "data.tgt_lang": "zh",
+        "data.test_dict": "muse-dictionaries/en-zh.5000-6500.txt",
+        "data.train_dict": "muse-dictionaries/en-zh.0-5000.txt"},
     "sinkhorn_es_en": {
         "method": "sinkhorn", "model.hidden": 8, "train.batch_size": 512,
         "train.dis_most_frequent": 2000, "train.epoch_size": 51200,
@@ -141,19 +142,32 @@ KEY_PRESETS = {
         "train.check_every": 0, "train.stop_patience": 0},
     "sinkhorn_synthetic": {"model.hidden": 8, "train.epoch_size": 51200,
                            "train.n_epochs": 3},
-    "procrustes_synthetic": {"method": "procrustes", "model.hidden": 512,
-                             "train.epoch_size": 32000, "train.n_epochs": 8},
-    "gw_zh_en": {"method": "gw", "model.hidden": 256,
-                 "train.epoch_size": 104000, "train.n_epochs": 8},
+    "procrustes_synthetic": {"method": "procrustes", "model.hidden": 2048,
+                             "train.epoch_size": 1000000},
+    "gw_zh_en": {"method": "gw", "model.hidden": 2048,
+                 "train.epoch_size": 1000000},
     "gan_thesis_zh_en": {
         "method": "gan", "model.hidden": 2048, "model.layer_norm": False,
         "train.n_epochs": 12, "train.lr_decay": 0.98, "train.lr_shrink": 0.5,
-        "train.map_beta": 0.01},
+        "train.map_beta": 0.01, "train.epoch_size": 0},
     "wgan_thesis_es_en": {
         "method": "wgan", "objective.clip": 0.25, "train.dis_lr": 5e-4,
         "model.layer_norm_epsilon": 1e-5, "train.map_beta": 0.01,
-        "train.lr_decay": 0.98, "train.n_epochs": 8},
+        "train.lr_decay": 0.98, "train.n_epochs": 12},
 }
+
+
+def test_general_and_named_presets_are_one_preset_on_every_data_set():
+  # Issue 26: "--config=wgangp" and every wgangp_<data set> name train the
+  # same way; a name adds only its data set's data.* fields.
+  for method in registry.GENERAL:
+    general = _flat(registry.get_config(method))
+    for dataset in registry.DATASETS:
+      named = _flat(registry.get_config(f"{method}_{dataset}"))
+      differ = {k for k in set(general) | set(named)
+                if general.get(k, _ABSENT) != named.get(k, _ABSENT)}
+      assert all(k == "name" or k.startswith("data.") for k in differ), (
+          method, dataset, differ)
 
 
 @pytest.mark.parametrize("name", sorted(KEY_PRESETS))
@@ -165,7 +179,7 @@ def test_key_presets_have_the_fields_written_out_here(name):
 
 def test_a_field_set_by_two_tables_is_refused():
   # The tables of a name may not share a field, so none depends on the order
-  # they are applied in; only a labelled per-pair override replaces one.
+  # they are applied in.
   with pytest.raises(ValueError, match="train.n_epochs"):
     spec.union({"train.n_epochs": 8}, {"train.n_epochs": 12})
   assert spec.union({"a": 1}, {"b": 2}) == {"a": 1, "b": 2}
@@ -175,8 +189,8 @@ def test_every_name_has_a_one_line_description():
   assert set(registry.DESCRIPTIONS) == set(registry.CONFIGS)
   for name, text in registry.DESCRIPTIONS.items():
     assert text and "\n" not in text, name
-  assert "12 epochs" in registry.DESCRIPTIONS["gan_zh_en"]
-  assert "12 epochs" not in registry.DESCRIPTIONS["gan_es_en"]
+  assert "UBiLexAT zh->en" in registry.DESCRIPTIONS["gan_zh_en"]
+  assert "vanilla GAN" in registry.DESCRIPTIONS["gan_zh_en"]
 
 
 def test_data_status_says_present_or_how_to_fetch(tmp_path):
@@ -199,7 +213,7 @@ def test_data_status_says_present_or_how_to_fetch(tmp_path):
 
 def test_the_table_reference_sees_a_change_outside_the_tables():
   # The reference is not vacuous: the method row really changes the critic's
-  # optimiser, the tuning row the width, and a stray change is a difference.
+  # optimiser and the width, and a stray change is a difference.
   reference = _composed("wgangp_es_en")
   base = _flat(default.get_config())
   assert reference["train.dis_optimizer"] != base["train.dis_optimizer"]
@@ -247,7 +261,7 @@ THESIS = {
     "ctgan_thesis": ("ctgan", "adam", 5e-4, 0.1),
 }
 THESIS_NAMES = sorted(f"{m}_{d}" for m in THESIS for d in registry.DATASETS)
-_UBILEXAT = ("es_en", "zh_en", "en_en")
+_UBILEXAT = ("es_en", "zh_en", "en_en", "ubi_en_es")
 
 
 def test_thesis_presets_exist_for_every_dataset():
@@ -305,11 +319,12 @@ def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
   expected = {"name", "train.map_beta", "eval.criterion_max_target_rank"}
   if objective == "gan":  # Sec. 5.2.2: the summed loss, no smoothing.
     expected |= {"objective.gan_reduction", "objective.smoothing"}
-    if dataset == "zh_en":  # Tuned: neither shrink nor decay on zh-en.
-      expected |= {"train.lr_decay", "train.lr_shrink"}
+    # Tuned: neither shrink nor decay; the width per input dimension.
+    expected |= {"train.lr_decay", "train.lr_shrink"}
   else:  # Tuned: no mapping-lr decay; PyTorch's LayerNorm epsilon here.
-    expected |= {"train.lr_decay", "model.layer_norm_epsilon"}
-  if (objective, dataset) == ("ctgan", "zh_en"):  # Tuned: weight 0.5.
+    expected |= {"train.lr_decay", "model.layer_norm_epsilon",
+                 "model.hidden_per_dim"}
+  if objective == "ctgan":  # Tuned: weight 0.5, the penalty's.
     expected.add("objective.ct_lambda")
   if objective in ("wgangp", "ctgan"):  # Tuned: Adam betas (0.5, 0.9) and
     # the penalty under dropout.
@@ -323,8 +338,7 @@ def test_thesis_and_tuned_presets_differ_only_where_the_thesis_says(method,
                  "train.dis_optimizer_kwargs.decay",
                  "train.dis_optimizer_kwargs.eps",
                  "train.dis_optimizer_kwargs.eps_in_sqrt"}
-  if dataset != "en_zh":  # Tuned: the 256- or 512-wide critic of the small data.
-    expected.add("model.hidden")
+  expected.add("model.hidden")  # Tuned: from the dimension; thesis 2048.
   assert differ == expected
   # The same epochs as the tuned preset: only the critic is the thesis's.
   for field in ("train.epoch_size", "train.n_epochs",
@@ -388,11 +402,13 @@ def test_bare_names_resolve_to_the_registry_file():
 def test_general_preset_is_the_default_with_only_the_method_fields():
   for method in registry.GENERAL:
     expected = _flat(default.get_config())
-    for path, value in registry.METHODS[method].fields.items():
+    m = registry.METHODS[method]
+    table = {**m.fields, **(general.EPOCHS if m.uses_schedule else {})}
+    for path, value in table.items():
       if isinstance(value, dict):
         expected = {k: v for k, v in expected.items()
                     if not k.startswith(path + ".")}
-    expected.update(_dotted(registry.METHODS[method].fields))
+    expected.update(_dotted(table))
     expected["name"] = method
     assert _flat(registry.get_config(method)) == expected, method
 

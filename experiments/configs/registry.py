@@ -21,6 +21,7 @@ from experiments.configs import default
 from experiments.configs.presets import ctgan
 from experiments.configs.presets import datasets
 from experiments.configs.presets import gan
+from experiments.configs.presets import general
 from experiments.configs.presets import ot
 from experiments.configs.presets import procrustes
 from experiments.configs.presets import thesis
@@ -58,13 +59,11 @@ assert len(METHODS) == (len(TUNED_METHODS) + len(THESIS_METHODS)
 def fields(method: str, dataset: str) -> Dict[str, Any]:
   """The fields ``{method}_{dataset}`` sets on top of ``default.py``."""
   m, d = METHODS[method], DATASETS[dataset]
-  table = union(d.fields, m.fields,
-                d.epochs if m.uses_dataset_epochs else {},
-                m.per_dataset.get(dataset, {}))
-  override = m.overrides.get(dataset)
-  if override is not None:
-    table.update(override.fields)  # The one place a field is replaced.
-  return table
+  return union(d.fields, _method_fields(m))
+
+
+def _method_fields(m: Method) -> Dict[str, Any]:
+  return union(m.fields, general.EPOCHS if m.uses_schedule else {})
 
 
 def _set(config: ml_collections.ConfigDict, path: str, value: Any) -> None:
@@ -85,9 +84,7 @@ def _build(method: str, dataset: str) -> ml_collections.ConfigDict:
 
 
 def _describe(method: str, dataset: str) -> str:
-  override = METHODS[method].overrides.get(dataset)
-  note = f" [{override.note}]" if override is not None else ""
-  return f"{METHODS[method].summary}; {DATASETS[dataset].summary}{note}"
+  return f"{METHODS[method].summary}; {DATASETS[dataset].summary}"
 
 
 CONFIGS: Dict[str, Callable[[], ml_collections.ConfigDict]] = {
@@ -95,7 +92,7 @@ CONFIGS: Dict[str, Callable[[], ml_collections.ConfigDict]] = {
     for m in METHODS for d in DATASETS
 }
 
-# Name -> one line: the method, the data set and any per-pair override.
+# Name -> one line: the method and the data set.
 DESCRIPTIONS: Dict[str, str] = {
     f"{m}_{d}": _describe(m, d) for m in METHODS for d in DATASETS
 }
@@ -105,13 +102,14 @@ DESCRIPTIONS: Dict[str, str] = {
 def _build_general(method: str) -> ml_collections.ConfigDict:
   config = default.get_config()
   config.name = method
-  for path, value in METHODS[method].fields.items():
+  for path, value in _method_fields(METHODS[method]).items():
     _set(config, path, value)
   return config
 
 
-# A method name alone (``--config=wgangp``): the method's own fields on top of
-# default.py, with no data set's or pair's fields, for a user's own vectors
+# A method name alone (``--config=wgangp``): the method's own fields and the
+# shared schedule on top of default.py, with no data set's, for a user's own
+# vectors
 # (``experiments.run --src_emb=... --tgt_emb=...``). Kept apart from CONFIGS,
 # whose every name is ``{method}_{dataset}``.
 GENERAL: Dict[str, Callable[[], ml_collections.ConfigDict]] = {

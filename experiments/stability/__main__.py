@@ -25,7 +25,9 @@ whose seeds were all requested, so an interrupted study continues where it
 stopped and a study grows across calls (``--seeds=0`` today, ``--seeds=0-9``
 tomorrow trains seeds 1-9 only); stability.md lists the runs it reused, with
 the date and device each finished on. The report a call replaces moves to
-``history/<when it was written>/``, so no call's table is lost.
+``history/<when it was written>/``, so no call's table is lost. A second
+study (or merge) on a ``--workdir`` that one is writing is refused at once,
+naming the process (its lock: ``<workdir>.lock`` beside it).
 
 Studies made with different ``--set`` (the thesis presets at a take-off
 budget beside the tuned ones) become one side-by-side report without
@@ -111,8 +113,9 @@ def main(argv):
       if FLAGS[flag].present:
         raise app.UsageError(f"--{flag} trains; --merge only reads finished "
                              "studies")
-    report = merge.merge_main(names, FLAGS.merge, pathlib.Path(FLAGS.workdir),
-                              _command())
+    workdir = pathlib.Path(FLAGS.workdir)
+    with execute.lock_study(workdir):
+      report = merge.merge_main(names, FLAGS.merge, workdir, _command())
     print(markdown.summary_table(report))
     print(f"outputs in {FLAGS.workdir} (stability.json, stability.md, "
           "stability.png)")
@@ -124,21 +127,24 @@ def main(argv):
   seeds = plan_lib.parse_seeds(FLAGS.seeds)
   workdir = pathlib.Path(FLAGS.workdir or (
       "runs/stability-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
-  # Every config, override and workdir is checked before any training.
-  planned = plan_lib.plan(names, seeds, FLAGS.set, workdir, FLAGS.overwrite,
-                          FLAGS.seeds_per_run)
-  report = {
-      "command": _command(),
-      "date": datetime.date.today().isoformat(),
-      "device": execute.device_description(),
-      "code": provenance.code_version(),
-      "overrides": list(FLAGS.set),
-  }
-  cli.enable_compilation_cache()
-  report.update(execute.run_study(*planned, overwrite=FLAGS.overwrite))
-  workdir.mkdir(parents=True, exist_ok=True)
-  report_lib.note_dropped_rows(workdir / "stability.json", report)
-  report_lib.write_outputs(report, workdir)
+  # Held until the report is written: a second study on this workdir is
+  # refused at once, before any training (each run locks its own folder).
+  with execute.lock_study(workdir):
+    # Every config, override and workdir is checked before any training.
+    planned = plan_lib.plan(names, seeds, FLAGS.set, workdir, FLAGS.overwrite,
+                            FLAGS.seeds_per_run)
+    report = {
+        "command": _command(),
+        "date": datetime.date.today().isoformat(),
+        "device": execute.device_description(),
+        "code": provenance.code_version(),
+        "overrides": list(FLAGS.set),
+    }
+    cli.enable_compilation_cache()
+    report.update(execute.run_study(*planned, overwrite=FLAGS.overwrite))
+    workdir.mkdir(parents=True, exist_ok=True)
+    report_lib.note_dropped_rows(workdir / "stability.json", report)
+    report_lib.write_outputs(report, workdir)
   print(markdown.summary_table(report))
   print(f"outputs in {workdir} (stability.json, stability.md, stability.png)")
 

@@ -2,6 +2,7 @@
 
 Each run trains (or is reused) through ``bdi_jax.pipeline``; the per-seed
 rows it returns become the report's statistics (``bdi_jax.study_stats``).
+The study's folder is locked for the whole study (:func:`lock_study`).
 """
 
 import datetime
@@ -12,10 +13,36 @@ import platform
 import sys
 from typing import Any, Dict, List
 
+from bdi_jax import errors
 from bdi_jax import study_stats
+from bdi_jax import workdir_lock
 from experiments.stability import plan as plan_lib
 
-__all__ = ["run_study", "device_description"]
+__all__ = ["lock_study", "run_study", "device_description"]
+
+
+def lock_study(workdir: pathlib.Path) -> workdir_lock.Lock:
+  """Takes the lock of a study's ``--workdir`` (``<workdir>.lock`` beside it).
+
+  Held for the whole study (or merge), so that a second study, a merge, a
+  run or an export writing the same folder is refused at once, naming this
+  process. Each run under it locks its own workdir
+  (``<workdir>/<config>/seeds-A-B.lock``, ``<workdir>/procrustes_<pair>.lock``):
+  other files, so the two never conflict.
+
+  Raises:
+    WorkdirError: ``workdir`` is a file, or another live process holds it.
+  """
+  workdir = pathlib.Path(workdir)
+  if workdir.exists() and not workdir.is_dir():
+    raise errors.WorkdirError(f"--workdir {workdir} is a file, not a folder; "
+                              "choose another --workdir")
+  if workdir.name in ("", ".", ".."):  # E.g. ".": its lock needs a name.
+    workdir = pathlib.Path(os.path.abspath(workdir))
+  lock = workdir_lock.acquire(workdir)
+  if lock.note:
+    print(lock.note, file=sys.stderr, flush=True)
+  return lock
 
 
 def _execute(run: plan_lib.Run, overwrite: bool) -> Dict[str, Any]:

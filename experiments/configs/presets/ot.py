@@ -7,7 +7,6 @@
 Measurements behind these settings: docs/notes/ot-presets.md.
 """
 
-from experiments.configs.presets import procrustes
 from experiments.configs.presets.spec import Method
 
 __all__ = ["GW", "SINKHORN"]
@@ -37,8 +36,8 @@ SINKHORN = Method(
         "objective.sinkhorn_epsilon": 0.05,
         "objective.sinkhorn_iterations": 100,
     },
-    # Complete as it is: the GANs' critic widths and epochs do not apply.
-    uses_dataset_epochs=False,
+    # Complete as it is: the GANs' schedule does not apply.
+    uses_schedule=False,
 )
 
 # No training phase (bdi_jax/starts.py "gw", bdi_jax/gromov.py): the GW map
@@ -46,5 +45,5 @@ SINKHORN = Method(
 GW = Method(
     summary="Gromov-Wasserstein start + Procrustes refinement (no training)",
     fields={"method": "gw"},
-    per_dataset=procrustes.UNUSED_CRITIC_WIDTH,
+    uses_schedule=False,
 )

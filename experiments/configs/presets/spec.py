@@ -1,16 +1,16 @@
 """What a preset is made of: plain tables of dotted config fields.
 
 A registered name ``{method}_{dataset}`` is ``default.py`` with, on top, the
-fields of four tables that may not share a field (so no result depends on the
-order they are applied in): the data set's, the method's, the data set's
-epoch schedule (for the methods that use it) and the method's fields for that
-data set. Only a method's per-pair :class:`Override`, written out beside the
-method, replaces a field set by one of the others.
+fields of three tables that may not share a field (so no result depends on the
+order they are applied in): the data set's (files and languages only), the
+method's, and the shared adversarial schedule (presets/general.py) for the
+methods that train adversarially. Nothing is set per pair: what must differ
+between pairs is derived from the data at run time (bdi_jax/derived.py).
 """
 
 from typing import Any, Dict, Mapping, NamedTuple
 
-__all__ = ["Fields", "Dataset", "Method", "Override", "union"]
+__all__ = ["Fields", "Dataset", "Method", "union"]
 
 # Dotted path in the config ("train.dis_lr") -> value. A dict value becomes a
 # nested ConfigDict that replaces the field whole (optimizer kwargs).
@@ -19,21 +19,13 @@ Fields = Mapping[str, Any]
 
 class Dataset(NamedTuple):
   summary: str  # One line, shown by ``--list_configs``.
-  fields: Fields  # data.* and any data-set-level setting (eval.*).
-  epochs: Fields  # Adversarial schedule sized for this data ({}: default.py's).
-
-
-class Override(NamedTuple):
-  note: str  # One line, appended to the name's description.
-  fields: Fields  # Replace what the method's other tables give this pair.
+  fields: Fields  # data.* only: files, languages, vocabulary size.
 
 
 class Method(NamedTuple):
   summary: str  # One line, shown by ``--list_configs``.
   fields: Fields  # What the method is, on every data set.
-  per_dataset: Mapping[str, Fields] = {}  # Data set -> its fields (width).
-  uses_dataset_epochs: bool = True  # False: fields has its own schedule.
-  overrides: Mapping[str, Override] = {}  # Data set -> per-pair override.
+  uses_schedule: bool = True  # False: no adversarial phase, or its own.
 
 
 def union(*tables: Fields) -> Dict[str, Any]:

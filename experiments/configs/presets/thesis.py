@@ -15,8 +15,7 @@ setting is and why: docs/notes/thesis-settings.md.
 
 from typing import Any, Dict
 
-from experiments.configs.presets import gan
-from experiments.configs.presets.spec import Method, Override, union
+from experiments.configs.presets.spec import Method, union
 
 __all__ = ["ABLATIONS", "CTGAN_THESIS", "GAN_THESIS", "METHODS",
            "WGANGP_THESIS", "WGAN_THESIS"]
@@ -68,12 +67,7 @@ _TORCH_ADAM: Dict[str, Any] = {}
 _PENALTY = {"objective.penalty_dropout": False}
 
 # The thesis presets keep its 2 x 2048 critic on every data set and take the
-# data set's epochs, so that they run as long as the tuned ones.
-_GAN_ZH_EN = {
-    # Per pair: as long as gan_zh_en, so that the two compare on one budget.
-    "zh_en": Override(note="zh-en: 12 epochs, as gan_zh_en",
-                      fields={"train.n_epochs": gan.ZH_EN_EPOCHS}),
-}
+# general presets' epochs (presets/general.py), so that they run as long.
 
 
 def _gan(lr_shrink: float) -> Dict[str, Any]:
@@ -110,7 +104,7 @@ def _ctgan(layer_norm: bool) -> Dict[str, Any]:
 
 GAN_THESIS = Method(
     summary="the thesis's GAN as written (2 x 2048 critic, SGD 0.1, lr shrink)",
-    fields=_gan(lr_shrink=0.5), overrides=_GAN_ZH_EN)
+    fields=_gan(lr_shrink=0.5))
 
 WGAN_THESIS = Method(
     summary="the thesis's WGAN as written (2 x 2048 LayerNorm critic, "
@@ -139,7 +133,7 @@ METHODS: Dict[str, Method] = {
 ABLATIONS: Dict[str, Method] = {
     "gan_thesis_noshrink": Method(
         summary="ablation: gan_thesis without the lr shrink",
-        fields=_gan(lr_shrink=1.0), overrides=_GAN_ZH_EN),
+        fields=_gan(lr_shrink=1.0)),
     "wgan_thesis_noln": Method(
         summary="ablation: wgan_thesis without LayerNorm",
         fields=_wgan(layer_norm=False)),

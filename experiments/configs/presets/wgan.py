@@ -32,5 +32,4 @@ WGAN = Method(
             # docs/results/stability-wgan-eps.md).
             "model.layer_norm_epsilon": 0.01,
         }),
-    per_dataset=wasserstein.CRITIC_WIDTH,
 )

@@ -15,5 +15,4 @@ WGANGP = Method(
     summary="WGAN-GP, gradient penalty (Gulrajani et al. 2017)",
     # Adam with the paper's betas (0.5, 0.9).
     fields=wasserstein.fields("wgangp", "adam", 5e-4, {"b1": 0.5, "b2": 0.9}),
-    per_dataset=wasserstein.CRITIC_WIDTH,
 )
