@@ -22,7 +22,7 @@ import numpy as np
 
 from bdi_jax import console as console_lib
 from bdi_jax import interrupts, loop_state, multi_seed, run_plan, schedule
-from bdi_jax import scoring
+from bdi_jax import scoring, takeoff
 from bdi_jax import step as step_lib
 from bdi_jax.loop_state import LoopState
 
@@ -173,7 +173,7 @@ def _p1(precision, method: str = "csls") -> Optional[float]:
 
 
 def _check(spaces, scoring_settings, s: Settings, state, loop: LoopState,
-           seeds, takeoff_criterion, log: Log, *, epoch_end: bool):
+           seeds, took_off, log: Log, *, epoch_end: bool):
   """Scores every live seed's mapping, keeps its best, notes its take-off.
 
   Runs at each epoch end and, with ``check_every``, every that many chunks
@@ -203,11 +203,10 @@ def _check(spaces, scoring_settings, s: Settings, state, loop: LoopState,
       continue
     scored = scored_by_seed[i]
     criteria[i] = scored.criterion
-    if best[i] is None or scored.criterion > best[i].criterion:
-      best[i] = scored
+    new_best = best[i] is None or scored.criterion > best[i].criterion
+    best[i] = scored if new_best else best[i]
     history[i] = history[i] + (scored.criterion,)
-    if (takeoff_step[i] is None and
-        scored.criterion > takeoff_criterion):
+    if takeoff_step[i] is None and new_best and took_off(scored):
       takeoff_step[i] = int(steps[i])
       takeoff_epoch[i] = len(history[i]) - 1
     p1 = _p1(scored.precision)
@@ -251,7 +250,7 @@ def _apply_stop_rule(s: Settings, loop: LoopState, seeds, alive: np.ndarray,
 
 
 def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
-               seeds, takeoff_criterion, console, log: Log) -> LoopState:
+               seeds, took_off, console, log: Log) -> LoopState:
   """Scores every live seed, keeps its best, applies the lr policy and stops."""
   epoch = loop.epoch
   alive = loop.alive()
@@ -260,7 +259,7 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
   best_before = np.asarray([max(h) if h else np.nan
                             for h in loop.epoch_criteria])
   loop, criteria, p1s = _check(spaces, scoring_settings, s, state, loop,
-                               seeds, takeoff_criterion, log, epoch_end=True)
+                               seeds, took_off, log, epoch_end=True)
   loop = dataclasses.replace(loop, epoch_criteria=tuple(
       h + (float(criteria[i]),) if alive[i] else h
       for i, h in enumerate(loop.epoch_criteria)))
@@ -286,7 +285,7 @@ def _end_epoch(spaces, scoring_settings, s: Settings, state, loop: LoopState,
 
 def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
                          s: Settings, scoring_settings: scoring.Settings,
-                         seeds: Sequence[int], takeoff_criterion: float, *,
+                         seeds: Sequence[int], took_off: takeoff.Test, *,
                          start_w: Optional[np.ndarray] = None, run=None,
                          checkpoints: bool = True,
                          console: Optional[console_lib.Console] = None
@@ -297,8 +296,8 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
     spaces, trainer, s, scoring_settings: the data on the device, the
       compiled functions, the loop's and the checks' settings.
     seeds: one mapping is trained per seed.
-    takeoff_criterion: a seed has taken off once its criterion exceeds this
-      (bdi_jax/derived.py ``takeoff_criterion``).
+    took_off: whether a seed's new best mapping means it has taken off
+      (bdi_jax/takeoff.py).
     start_w: ``[seeds, d, d]`` start mappings (e.g. GW) instead of I.
     run: the run's workdir (bdi_jax/outputs.py; None logs nothing).
     checkpoints: False (the restarted seeds): no checkpoint saved or resumed.
@@ -375,7 +374,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
               and loop.chunk % s.check_every == 0 and loop.alive().any()):
             alive = loop.alive()
             loop, _, _ = _check(spaces, scoring_settings, s, state, loop,
-                                seeds, takeoff_criterion, log, epoch_end=False)
+                                seeds, took_off, log, epoch_end=False)
             loop = _apply_stop_rule(s, loop, seeds, alive, loop.epoch,
                                     console, log)
             if not loop.alive().any():
@@ -384,7 +383,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
           if stop.requested and loop.chunk < len(plan):
             raise interrupts.interrupted(run)  # Saves the recorded state.
       loop = _end_epoch(spaces, scoring_settings, s, state, loop, seeds,
-                        takeoff_criterion, console, log)
+                        took_off, console, log)
       loop = dataclasses.replace(loop, epoch=epoch + 1, chunk=0)
       state = _with_learning_rates(state, loop)
       loop_state.save(run_for_checkpoints, state, loop, seeds)

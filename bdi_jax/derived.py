@@ -14,9 +14,8 @@ A general preset (``--config=wgangp``) must serve a 3k-word 50-d pair and a
   the data on every pair, so the criterion checks, the early stop and the
   epoch budget mean the same thing on every pair.
 
-and the take-off that the early stop counts from is measured against what
-random starts refine to on this data (the detector's null), not against a
-margin set by hand for each pair (:func:`takeoff_criterion`).
+The take-off that the early stop counts from is judged on the data too, by
+the failure detector (bdi_jax/takeoff.py).
 """
 
 import copy
@@ -25,10 +24,9 @@ from typing import Dict, Optional, Tuple
 
 import ml_collections
 
-from bdi_jax import detector
 
 __all__ = ["MIN_HIDDEN", "MAX_HIDDEN", "MAX_EPOCH_SIZE", "critic_width",
-           "epoch_size", "derive", "takeoff_criterion"]
+           "epoch_size", "derive"]
 
 MIN_HIDDEN, MAX_HIDDEN = 256, 2048
 MAX_EPOCH_SIZE = 1_000_000  # Conneau et al.'s epoch.
@@ -68,20 +66,3 @@ def derive(config: ml_collections.ConfigDict, n_src: int, n_tgt: int,
         n_src, n_tgt, t.dis_most_frequent, t.get("epoch_passes", 20),
         t.batch_size)
   return out, derived
-
-
-def takeoff_criterion(identity_criterion: float, null: Optional[detector.Null],
-                      eval_config) -> float:
-  """The criterion above which a seed counts as having taken off.
-
-  With a null and ``eval.takeoff_null_gain`` > 0: that fraction of the way
-  from the null's mean (what random rotations refine to here) to 1. On
-  UBiLexAT zh-en 0.2 gives 0.647, where the margin tuned by hand for zh-en
-  gave 0.640; on es-en 0.662, between the seeds' criterion before their
-  take-off (at most 0.63) and after it (0.79). Otherwise the identity
-  mapping's criterion plus ``eval.takeoff_margin``.
-  """
-  gain = eval_config.get("takeoff_null_gain", 0.2)
-  if null is not None and gain > 0:
-    return null.mean + gain * (1.0 - null.mean)
-  return identity_criterion + eval_config.takeoff_margin

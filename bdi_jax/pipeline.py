@@ -29,7 +29,7 @@ import jax
 import numpy as np
 
 from bdi_jax import adversarial, derived, detector, multi_seed, outputs
-from bdi_jax import provenance, refine, run_plan
+from bdi_jax import provenance, refine, run_plan, takeoff
 from bdi_jax import scoring, starts, summary as summary_lib, validate
 from bdi_jax import console as console_lib
 from bdi_jax.data import tasks
@@ -85,10 +85,13 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
     spaces = scoring.device_spaces(task)
     identity = scoring.identity_mapping(spaces, settings)
     null = _detector_null(config, spaces, settings, console, log)
-    takeoff = derived.takeoff_criterion(identity.criterion, null, config.eval)
+    took_off = takeoff.make_test(spaces, settings, null, identity.criterion,
+                                 config.eval)
     if start is None:
-      console.log(f"take-off: criterion above {takeoff:.4f} (identity "
-                  f"{identity.criterion:.4f})")
+      console.log(f"take-off: a new best criterion above "
+                  f"{took_off.threshold:.4f} (identity "
+                  f"{identity.criterion:.4f}) whose refined mapping the "
+                  "detector passes")
     seeds = [config.seed + i for i in range(config.n_seeds)]
 
     # 2. Start, and 3. refine.
@@ -98,7 +101,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
       results = _refine(spaces, settings, seeds, mappings, None, log, console)
     else:
       results = _adversarial_and_refine(config, trainer, task, spaces,
-                                        settings, seeds, takeoff, run, log,
+                                        settings, seeds, took_off, run, log,
                                         console)
       if _all_failed(results, null, config):
         more = [seeds[-1] + 1 + i for i in range(config.restarts)]
@@ -107,7 +110,7 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                     f"seeds {more}")
         log({"phase": "restart", "seeds": more})
         results += _adversarial_and_refine(
-            config, trainer, task, spaces, settings, more, takeoff, run, log,
+            config, trainer, task, spaces, settings, more, took_off, run, log,
             console, restart=True)
 
     # 4. Select and write.
@@ -115,7 +118,8 @@ def train_and_evaluate(config, workdir, *, overwrite: bool = False
                                         results, identity, null, started=tic,
                                         clock=time.perf_counter,
                                         derived={**derived_sizes,
-                                                 "takeoff_criterion": takeoff})
+                                                 "takeoff_criterion":
+                                                 took_off.threshold})
     console.log(f"selected seed {summary['selected_seed']} (criterion "
                 f"{summary['criterion']:.4f}, {summary['selected']})")
     if summary["status"] == detector.NO_SUCCESS:
@@ -156,7 +160,7 @@ def _log_task(task, console) -> None:
 
 
 def _adversarial_and_refine(config, trainer, task, spaces, settings, seeds,
-                            takeoff, run, log, console, *,
+                            took_off, run, log, console, *,
                             restart: bool = False
                             ) -> List[SeedResult]:
   """Trains ``seeds`` adversarially and refines each seed's best mapping.
@@ -174,7 +178,7 @@ def _adversarial_and_refine(config, trainer, task, spaces, settings, seeds,
     start_w = starts.start_weights(config.train.init_start, task, spaces,
                                    config, seeds)
   loop = adversarial.adversarial_training(
-      spaces, trainer, loop_settings, settings, seeds, takeoff,
+      spaces, trainer, loop_settings, settings, seeds, took_off,
       start_w=start_w, run=run, checkpoints=not restart, console=console)
   return _refine(spaces, settings, seeds, list(loop.best), loop, log,
                  console)

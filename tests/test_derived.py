@@ -6,7 +6,7 @@ import json
 import numpy as np
 import pytest
 
-from bdi_jax import derived, detector, pipeline, workdir_lock
+from bdi_jax import derived, detector, pipeline, takeoff, workdir_lock
 from experiments.configs import registry
 
 
@@ -61,13 +61,13 @@ def test_takeoff_criterion_from_the_null_or_the_identity():
   null = detector.Null(np.array([0.5597, 0.5587, 0.5599, 0.5596]),
                        np.full(4, 0.6))
   mean = (0.5597 + 0.5587 + 0.5599 + 0.5596) / 4
-  assert derived.takeoff_criterion(0.46, null, config.eval) == pytest.approx(
+  assert takeoff.threshold(0.46, null, config.eval) == pytest.approx(
       mean + 0.2 * (1 - mean))
   # No null (the detector off), or the gain set to 0: the identity's + margin.
-  assert derived.takeoff_criterion(0.46, None, config.eval) == pytest.approx(
+  assert takeoff.threshold(0.46, None, config.eval) == pytest.approx(
       0.46 + 0.23)
   config.eval.takeoff_null_gain = 0.0
-  assert derived.takeoff_criterion(0.46, null, config.eval) == pytest.approx(
+  assert takeoff.threshold(0.46, null, config.eval) == pytest.approx(
       0.46 + 0.23)
 
 
