@@ -309,7 +309,9 @@ def test_dry_run_names_missing_files_with_their_fetch_command(tmp_path):
   assert "en-zh.0-5000.txt (MISSING; fetch it with: python -m " \
          "bdi_jax.data.download --muse en-zh" in text
   assert "200,000 x 200,000 words, 300-d" in text
-  assert "memory: ~" in text and "5 epochs x 31,250 iterations" in text
+  # 20 passes over the 75k words the critic samples, capped at 1M samples.
+  assert "memory: ~" in text and "12 epochs x 31,250 iterations" in text
+  assert "derived from the data: train.epoch_size = 1,000,000" in text
 
 
 def test_dry_run_reads_a_present_files_header_and_counts_flops(tmp_path):
