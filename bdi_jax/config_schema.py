@@ -146,7 +146,8 @@ FIELDS: Tuple[Field, ...] = (
           "embeddings' dimension (bdi_jax/derived.py).", compiled=True),
     Field("model.hidden_per_dim", 8.0, k.Real(0, lo_open=True),
           "With model.hidden = 0: this many units per input dimension, "
-          "rounded up to a power of two, within [256, 2048].", compiled=True,
+          "rounded up to a power of two, within [256, 2048] and at most half "
+          "the smaller vocabulary.", compiled=True,
           optional=True),
     Field("model.n_layers", 2, k.Int(0), "Hidden layers of the discriminator.",
           compiled=True),

@@ -5,9 +5,10 @@ A general preset (``--config=wgangp``) must serve a 3k-word 50-d pair and a
 0 and the run fills them in once the embeddings are loaded:
 
 * ``model.hidden = 0``: ``model.hidden_per_dim`` units per input dimension,
-  rounded up to a power of two, within [256, 2048]. Conneau et al. use 2048 on
-  300-d fastText; on 50-d UBiLexAT 256-512 take off as reliably and run
-  several times faster (docs/notes/general-presets.md).
+  rounded up to a power of two, within [256, 2048] and at most half the
+  smaller vocabulary. Conneau et al. use 2048 on 300-d fastText; on 50-d
+  UBiLexAT 256-512 take off as reliably and run several times faster
+  (docs/notes/general-presets.md).
 * ``train.epoch_size = 0``: ``train.epoch_passes`` times the words the critic
   samples (the larger side, within ``dis_most_frequent``), in whole batches,
   at most MUSE's 1,000,000. An epoch is then the same number of passes over
@@ -32,10 +33,15 @@ MIN_HIDDEN, MAX_HIDDEN = 256, 2048
 MAX_EPOCH_SIZE = 1_000_000  # Conneau et al.'s epoch.
 
 
-def critic_width(dim: int, per_dim: float) -> int:
-  """``per_dim * dim`` rounded up to a power of two, in [256, 2048]."""
+def critic_width(dim: int, per_dim: float, n_words: int) -> int:
+  """``per_dim * dim`` rounded up to a power of two, in [256, 2048], and at
+  most half the smaller vocabulary ``n_words`` (rounded down to a power of
+  two, at least 256): a critic with more units than the words it sees can
+  tell them apart one by one, and costs time for nothing."""
   want = max(1.0, per_dim * dim)
-  return int(min(MAX_HIDDEN, max(MIN_HIDDEN, 2 ** math.ceil(math.log2(want)))))
+  width = 2 ** math.ceil(math.log2(want))
+  cap = 2 ** math.floor(math.log2(max(1, n_words // 2)))
+  return int(max(MIN_HIDDEN, min(MAX_HIDDEN, width, cap)))
 
 
 def epoch_size(n_src: int, n_tgt: int, most_frequent: Optional[int],
@@ -59,7 +65,7 @@ def derive(config: ml_collections.ConfigDict, n_src: int, n_tgt: int,
   derived: Dict[str, int] = {}
   if not out.model.hidden:
     out.model.hidden = derived["model.hidden"] = critic_width(
-        dim, out.model.get("hidden_per_dim", 8.0))
+        dim, out.model.get("hidden_per_dim", 8.0), min(n_src, n_tgt))
   t = out.train
   if not t.epoch_size:
     t.epoch_size = derived["train.epoch_size"] = epoch_size(

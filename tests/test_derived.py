@@ -10,19 +10,21 @@ from bdi_jax import derived, detector, pipeline, takeoff, workdir_lock
 from experiments.configs import registry
 
 
-@pytest.mark.parametrize("dim, per_dim, width", [
-    (20, 8.0, 256),    # 160 -> 256, also the floor.
-    (50, 8.0, 512),    # 400 -> 512.
-    (50, 4.0, 256),    # 200 -> 256.
-    (64, 4.0, 256),    # 256 exactly: not rounded up further.
-    (65, 4.0, 512),    # 260 -> 512.
-    (300, 8.0, 2048),  # 2,400 -> 4,096, capped at Conneau et al.'s 2,048.
-    (300, 4.0, 2048),  # 1,200 -> 2,048.
-    (2, 1.0, 256),
+@pytest.mark.parametrize("dim, per_dim, n_words, width", [
+    (20, 8.0, 4222, 256),     # 160 -> 256, also the floor.
+    (50, 8.0, 4774, 512),     # 400 -> 512.
+    (50, 4.0, 3349, 256),     # 200 -> 256.
+    (64, 4.0, 5000, 256),     # 256 exactly: not rounded up further.
+    (65, 4.0, 5000, 512),     # 260 -> 512.
+    (300, 8.0, 200000, 2048),  # 2,400 -> 4,096; Conneau et al.'s 2,048.
+    (300, 4.0, 200000, 2048),  # 1,200 -> 2,048.
+    (300, 4.0, 2500, 1024),   # Half of 2,500 words: 1,250 -> 1,024.
+    (300, 4.0, 744, 256),     # 372 -> 256: the floor wins over the cap.
+    (2, 1.0, 10, 256),
 ])
 def test_critic_width_is_a_power_of_two_per_dimension_within_bounds(
-    dim, per_dim, width):
-  assert derived.critic_width(dim, per_dim) == width
+    dim, per_dim, n_words, width):
+  assert derived.critic_width(dim, per_dim, n_words) == width
 
 
 @pytest.mark.parametrize("n_src, n_tgt, most_frequent, batch, expected", [

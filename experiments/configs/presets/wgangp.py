@@ -1,9 +1,9 @@
 """WGAN-GP (Gulrajani et al. 2017): the gradient penalty bounds the critic.
 
   python -m experiments.run --config=wgangp_es_en
-  # refined CSLS P@1: es-en 0.755 +- 0.001, ~28 s a seed
-  # (docs/results/stability-es-en-tuned.md); zh-en 0.502 +- 0.003, ~48 s a
-  # seed (docs/results/stability-zh-en.md); 10/10 seeds each, 2-core CPU.
+  python -m experiments.run --config=wgangp --src_emb=a.vec --tgt_emb=b.vec
+
+Results on every pair: docs/results/README.md.
 """
 
 from experiments.configs.presets import wasserstein
