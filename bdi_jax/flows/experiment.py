@@ -55,12 +55,21 @@ def init_states(spec: train.TrainSpec, seeds: List[int]):
   return states, run_keys
 
 
-def _centre_on_data(spec, data, states, run_keys):
-  """Each component starts at a different random data point."""
+INIT_CENTRES = ("random", "data", "kmeans++")
+
+
+def _centre_on_data(spec, data, states, run_keys, how: str):
+  """Puts each component's density peak on a seed point drawn from one batch
+  of data: a random row (``data``) or the k-means++ seeds (``kmeans++``)."""
 
   def one(state, key):
-    points = spec.sampler(jax.random.fold_in(key, 2**31 - 1), spec.n_components,
-                          data.train)
+    batch_key, seed_key = jax.random.split(jax.random.fold_in(key, 2**31 - 1))
+    if how == "data":
+      points = spec.sampler(batch_key, spec.n_components, data.train)
+    else:
+      batch = spec.sampler(batch_key, max(spec.batch_size, spec.n_components),
+                           data.train)
+      points = mixflow.kmeans_pp(seed_key, batch, spec.n_components)
     return state.replace(flow=mixflow.centre_at(state.flow, points))
 
   return jax.vmap(one)(states, run_keys)
@@ -142,8 +151,11 @@ def run(config, workdir, seeds: List[int], *, overwrite: bool = False,
   rundir = outputs.open_run(workdir, config_json, overwrite=overwrite)
   start = time.time()
   states, run_keys = init_states(spec, seeds)
-  if config.init_centres == "data":
-    states = _centre_on_data(spec, data, states, run_keys)
+  if config.init_centres not in INIT_CENTRES:
+    raise ValueError(f"unknown init_centres {config.init_centres!r}; known: "
+                     f"{list(INIT_CENTRES)}")
+  if config.init_centres != "random" and spec.n_components > 1:
+    states = _centre_on_data(spec, data, states, run_keys, config.init_centres)
   if config.pretrain_epochs and train.OBJECTIVES[spec.objective][1]:
     states = _pretrain(config, spec, data, states, run_keys)
   curves = {"nll_sum": [], "critic_loss": [], "reference_nll_sum": []}

@@ -13,9 +13,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from bdi_jax.flows import bases
+from bdi_jax.flows import mlp
 from bdi_jax.flows import nice
 
-__all__ = ["init", "centre_at", "component_log_probs", "log_prob",
+__all__ = ["init", "centre_at", "kmeans_pp", "component_log_probs", "log_prob",
            "posterior", "sample",
            "em_weights", "entropic_regulariser", "dominant_components"]
 
@@ -27,23 +28,51 @@ def init(key: jax.Array, spec: nice.FlowSpec, n_components: int, **kwargs):
 
 
 def centre_at(params, points: jax.Array):
-  """Moves component i's initial translation to ``points[i]`` (``[T, D]``).
+  """Puts component i's density peak at ``points[i]`` (``[T, D]``).
 
-  The first two couplings shift the odd, then the even coordinates by their
-  ``m``'s output bias; setting those biases to ``-points`` puts each flow's
-  latent origin near its point (exactly when ``m``'s weights are 0). This is
-  the k-means++-style start of a mixture, not something the thesis states.
+  Shifts the output biases of the couplings' ``m`` so that ``f_i(points[i])
+  = 0``, i.e. ``g_i(0) = points[i]``: the couplings are additive (unit
+  Jacobian), so ``log p(x | c=i)`` is largest exactly there. The first two
+  couplings zero the odd, then the even coordinates; later ones get
+  ``m(0) = 0``. Nothing else changes (weights, scaling).
   """
   if len(params["couplings"]) < 2:
     raise ValueError("centre_at needs at least 2 couplings per flow")
+  points = jnp.asarray(points)
   dim = points.shape[-1]
-  couplings = list(params["couplings"])
-  for layer in (0, 1):
-    _, shifted = nice.halves(dim, layer)
-    m = [dict(l) for l in couplings[layer]]
-    m[-1]["b"] = -points[:, shifted]
-    couplings[layer] = m
+  h = points
+  couplings = []
+  for layer, m_params in enumerate(params["couplings"]):
+    kept, shifted = nice.halves(dim, layer)
+    out = jax.vmap(lambda m, v: mlp.apply(m, v[None])[0])(m_params,
+                                                          h[:, kept])
+    m_new = [dict(l) for l in m_params]
+    m_new[-1]["b"] = m_new[-1]["b"] - (h[:, shifted] + out)
+    couplings.append(m_new)
+    h = h.at[:, shifted].set(0.0)
   return {**params, "couplings": couplings}
+
+
+def kmeans_pp(key: jax.Array, x: jax.Array, k: int) -> jax.Array:
+  """``k`` seed points ``[k, D]`` chosen among the rows of ``x`` by k-means++
+  (Arthur and Vassilvitskii 2007): the first uniformly, each next one with
+  probability proportional to its squared distance to the nearest seed so
+  far. Draws one uniform ``u_j`` per seed (``jax.random.uniform(key,
+  (k,))``) and takes the row where the cumulative weight first exceeds
+  ``u_j`` times the total.
+  """
+  x = jnp.asarray(x)
+  n = x.shape[0]
+  u = jax.random.uniform(key, (k,))
+  first = jnp.minimum((u[0] * n).astype(jnp.int32), n - 1)
+  seeds = [x[first]]
+  d2 = jnp.sum(jnp.square(x - x[first]), axis=-1)
+  for j in range(1, k):
+    cdf = jnp.cumsum(d2)
+    i = jnp.minimum(jnp.searchsorted(cdf, u[j] * cdf[-1], side="right"), n - 1)
+    seeds.append(x[i])
+    d2 = jnp.minimum(d2, jnp.sum(jnp.square(x - x[i]), axis=-1))
+  return jnp.stack(seeds)
 
 
 def component_log_probs(params, x: jax.Array, base: str) -> jax.Array:
