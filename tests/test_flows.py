@@ -151,6 +151,79 @@ def test_mixflow_samples_hit_components_at_their_weights():
   assert abs(upper.mean() - p0) < tol
 
 
+def np_kmeans_pp(x, u):
+  """Greedy k-means++ written out in numpy: seed j's candidates are the rows
+  where the cumulative squared distance first exceeds ``u[j, l]`` times the
+  total; the candidate leaving the smallest total is kept."""
+  x = np.asarray(x, np.float64)
+  n = len(x)
+  chosen = [min(int(u[0, 0] * n), n - 1)]
+  d2 = ((x - x[chosen[0]]) ** 2).sum(1)
+  for j in range(1, len(u)):
+    cdf = np.cumsum(d2)
+    best = None
+    for ul in u[j]:
+      i = min(int(np.searchsorted(cdf, ul * cdf[-1], side="right")), n - 1)
+      new = np.minimum(d2, ((x - x[i]) ** 2).sum(1))
+      if best is None or new.sum() < best[1].sum():
+        best = (i, new)
+    chosen.append(best[0])
+    d2 = best[1]
+  return x[chosen]
+
+
+@pytest.mark.parametrize("n_trials", [1, None])
+def test_kmeans_pp_matches_numpy(n_trials):
+  x = np.asarray(toy_data.swiss_roll(jax.random.key(20), 200))
+  key = jax.random.key(21)
+  trials = 2 + int(np.log(6)) if n_trials is None else n_trials
+  u = np.asarray(jax.random.uniform(key, (6, trials)))
+  got = mixflow.kmeans_pp(key, x, 6, n_trials)
+  np.testing.assert_allclose(got, np_kmeans_pp(x, u), atol=1e-6)
+
+
+def test_greedy_kmeans_pp_seeds_every_gmm_mode():
+  x = np.asarray(toy_data.gmm(jax.random.key(22), 300))
+  means = np.asarray(toy_data.gmm_means())
+  for k in range(5):
+    seeds = np.asarray(mixflow.kmeans_pp(jax.random.key(100 + k), x, 6))
+    nearest = np.argmin(((seeds[:, None] - means[None]) ** 2).sum(-1), 1)
+    assert sorted(nearest) == list(range(6))
+
+
+def test_centre_at_puts_each_component_peak_on_its_point():
+  spec = nice.FlowSpec(dim=5, n_couplings=3, depth=2, width=8)
+  params = mixflow.init(jax.random.key(23), spec, 3)
+  params = random_scales(params, jax.random.key(24))
+  points = 4.0 * np.asarray(jax.random.normal(jax.random.key(25), (3, 5)))
+  centred = mixflow.centre_at(params, points)
+  for i in range(3):
+    p = component(centred, i)
+    # f_i(point_i) = 0, so log p(point_i | c=i) is the base's peak plus the
+    # scaling's log-determinant (unit-Jacobian couplings).
+    np.testing.assert_allclose(np_nice_forward(p, points[i:i + 1]), 0.0,
+                               atol=1e-5)
+    np.testing.assert_allclose(nice.inverse(p, jnp.zeros((1, 5)))[0],
+                               points[i], atol=1e-5)
+    peak = -2.5 * np.log(2 * np.pi) + np.sum(np.asarray(p["log_scale"]))
+    np.testing.assert_allclose(np_gauss_log_prob(p, points[i:i + 1]), peak,
+                               rtol=1e-5)
+  # Only the couplings' output biases move.
+  for old, new in zip(jax.tree.leaves(params["couplings"]),
+                      jax.tree.leaves(centred["couplings"])):
+    assert old.shape == new.shape
+  for layer in range(3):
+    for j, (a, b) in enumerate(zip(params["couplings"][layer],
+                                   centred["couplings"][layer])):
+      np.testing.assert_array_equal(a["w"], b["w"])
+      if j < len(params["couplings"][layer]) - 1:
+        np.testing.assert_array_equal(a["b"], b["b"])
+  with pytest.raises(ValueError, match="2 couplings"):
+    one = nice.FlowSpec(dim=2, n_couplings=1, depth=1, width=4)
+    mixflow.centre_at(mixflow.init(jax.random.key(26), one, 2),
+                      np.zeros((2, 2)))
+
+
 def test_em_update_matches_eq_4_7_4_8():
   spec = nice.FlowSpec(dim=2, n_couplings=2, depth=1, width=8)
   params = mixflow.init(jax.random.key(11), spec, 3)

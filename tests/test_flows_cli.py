@@ -69,6 +69,9 @@ def test_registry_rows_follow_the_thesis():
   assert (mix.n_components, mix.n_couplings, mix.depth, mix.width) == (
       6, 2, 3, 50)
   assert (mix.critic, mix.critic_depth, mix.critic_width) == ("pgan", 3, 50)
+  # Ours (issue 28): Mixflow components start as N(k-means++ seed, I).
+  assert (mix.init_centres, mix.m_out_scale) == ("kmeans++", 0.0)
+  assert registry.get_config("mle_mixflow_centred_gmm").init_centres == "data"
   assert registry.get_config("gan_single_swissroll").lambda_ml == 0.0
   digits = registry.get_config("gan_ml_mixflow_digits")
   assert (digits.base, digits.lambda_gp, digits.lambda_ml, digits.lambda_ent,
@@ -105,7 +108,7 @@ def test_tiny_digits_run_end_to_end(tmp_path, monkeypatch):
   config = registry.get_config("gan_ml_mixflow_digits")
   config.update(dict(epochs=4, chunk=2, pretrain_epochs=2, width=8, depth=1,
                      critic_width=8, critic_depth=1, batch_size=8,
-                     n_components=2, critic_steps=1, init_centres="data"))
+                     n_components=2, critic_steps=1, init_centres="kmeans++"))
   workdir = tmp_path / "run"
   summary = experiment.run(config, workdir, [0, 3])
   saved = json.loads((workdir / "summary.json").read_text())

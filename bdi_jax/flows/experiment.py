@@ -44,7 +44,7 @@ def make_spec(config, data: datasets.Dataset) -> train.TrainSpec:
       critic_width=config.critic_width, share_critic=config.share_critic,
       posterior_in_gp=config.posterior_in_gp,
       c_start=config.c_start, lambda_c=config.lambda_c,
-      reference=data.reference)
+      m_out_scale=config.m_out_scale, reference=data.reference)
 
 
 def init_states(spec: train.TrainSpec, seeds: List[int]):

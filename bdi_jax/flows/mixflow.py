@@ -8,6 +8,9 @@ EM the logits are ``log p(c)`` set by :func:`em_weights` (eq. 4.7-4.8). A
 single flow is the case T = 1.
 """
 
+import math
+from typing import Optional
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -53,25 +56,37 @@ def centre_at(params, points: jax.Array):
   return {**params, "couplings": couplings}
 
 
-def kmeans_pp(key: jax.Array, x: jax.Array, k: int) -> jax.Array:
-  """``k`` seed points ``[k, D]`` chosen among the rows of ``x`` by k-means++
-  (Arthur and Vassilvitskii 2007): the first uniformly, each next one with
-  probability proportional to its squared distance to the nearest seed so
-  far. Draws one uniform ``u_j`` per seed (``jax.random.uniform(key,
-  (k,))``) and takes the row where the cumulative weight first exceeds
-  ``u_j`` times the total.
+def kmeans_pp(key: jax.Array, x: jax.Array, k: int,
+              n_trials: Optional[int] = None) -> jax.Array:
+  """``k`` seed points ``[k, D]`` among the rows of ``x`` by greedy k-means++.
+
+  k-means++ (Arthur and Vassilvitskii 2007) takes the first seed uniformly
+  and each next one with probability proportional to its squared distance
+  to the nearest seed so far; the greedy variant (scikit-learn's default)
+  draws ``n_trials`` candidates that way (default ``2 + floor(ln k)``) and
+  keeps the one that leaves the smallest sum of squared distances.
+  ``n_trials=1`` is plain k-means++. Candidates come from uniforms ``u =
+  jax.random.uniform(key, (k, n_trials))``: the row where the cumulative
+  weight first exceeds ``u[j, l]`` times the total (the first seed: row
+  ``floor(u[0, 0] n)``).
   """
+  if n_trials is None:
+    n_trials = 2 + int(math.log(k))
   x = jnp.asarray(x)
   n = x.shape[0]
-  u = jax.random.uniform(key, (k,))
-  first = jnp.minimum((u[0] * n).astype(jnp.int32), n - 1)
+  u = jax.random.uniform(key, (k, n_trials))
+  first = jnp.minimum((u[0, 0] * n).astype(jnp.int32), n - 1)
   seeds = [x[first]]
   d2 = jnp.sum(jnp.square(x - x[first]), axis=-1)
   for j in range(1, k):
     cdf = jnp.cumsum(d2)
-    i = jnp.minimum(jnp.searchsorted(cdf, u[j] * cdf[-1], side="right"), n - 1)
-    seeds.append(x[i])
-    d2 = jnp.minimum(d2, jnp.sum(jnp.square(x - x[i]), axis=-1))
+    cand = jnp.minimum(jnp.searchsorted(cdf, u[j] * cdf[-1], side="right"),
+                       n - 1)  # [n_trials]
+    cand_d2 = jnp.minimum(
+        d2, jnp.sum(jnp.square(x[None] - x[cand][:, None]), axis=-1))
+    best = jnp.argmin(jnp.sum(cand_d2, axis=-1))
+    seeds.append(x[cand[best]])
+    d2 = cand_d2[best]
   return jnp.stack(seeds)
 
 

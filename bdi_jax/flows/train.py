@@ -71,6 +71,9 @@ class TrainSpec(NamedTuple):
   posterior_in_gp: bool = True
   c_start: int = 0  # EM: epochs before the weights first move
   lambda_c: float = 1.0  # EM damping (eq. 4.8)
+  # Scale of the coupling functions' output-layer weights at init (1: LeCun
+  # normal; 0: every coupling starts as the identity, as in Glow).
+  m_out_scale: float = 1.0
   reference: Optional[Callable] = None  # x -> true log p(x), for metrics
 
 
@@ -104,7 +107,8 @@ def init_state(key: jax.Array, spec: TrainSpec) -> FlowState:
   """Fresh flows, uniform weights and (when adversarial) a fresh critic."""
   _check(spec)
   flow_key, critic_key = jax.random.split(key)
-  flow = mixflow.init(flow_key, spec.flow, spec.n_components)
+  flow = mixflow.init(flow_key, spec.flow, spec.n_components,
+                      out_scale=spec.m_out_scale)
   logits = jnp.zeros((spec.n_components,))
   critic = critic_opt = None
   if OBJECTIVES[spec.objective][1]:

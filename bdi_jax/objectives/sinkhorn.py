@@ -123,7 +123,7 @@ def critic_loss(critic, params, real, fake, key):
 
 
 def make(config) -> base.Objective:
-  """Binds ``sinkhorn_epsilon`` (0.05), ``sinkhorn_iterations`` (200) and
+  """Binds ``sinkhorn_epsilon`` (0.05), ``sinkhorn_iterations`` (100) and
   ``sinkhorn_threshold`` (1e-3) from ``config``."""
   return base.Objective(
       name="sinkhorn",
@@ -131,7 +131,7 @@ def make(config) -> base.Objective:
       generator_loss=functools.partial(
           generator_loss,
           epsilon=float(config.get("sinkhorn_epsilon", 0.05)),
-          max_iterations=int(config.get("sinkhorn_iterations", 200)),
+          max_iterations=int(config.get("sinkhorn_iterations", 100)),
           threshold=float(config.get("sinkhorn_threshold", 1e-3))),
       project=base.identity_projection,
       needs_critic=False,

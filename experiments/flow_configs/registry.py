@@ -44,7 +44,11 @@ def base_config() -> ml_collections.ConfigDict:
   c.posterior_in_gp = True
   c.c_start = 0  # EM: epochs before the weights move
   c.lambda_c = 1.0  # EM damping (eq. 4.8)
-  c.init_centres = "random"  # random | data (components start at data points)
+  # Where the components' densities peak at init: random (where their random
+  # couplings put them) | data (a random data row each) | kmeans++ (greedy
+  # k-means++ seeds of a data batch).
+  c.init_centres = "random"
+  c.m_out_scale = 1.0  # couplings' output-layer init scale (0: identity)
   c.epochs = 5000
   c.pretrain_epochs = 0  # ML pre-training before GAN / GAN+ML (digits)
   c.chunk = 100  # epochs fused per lax.scan chunk (one metrics line each)
