@@ -69,6 +69,9 @@ def test_registry_rows_follow_the_thesis():
   assert (mix.n_components, mix.n_couplings, mix.depth, mix.width) == (
       6, 2, 3, 50)
   assert (mix.critic, mix.critic_depth, mix.critic_width) == ("pgan", 3, 50)
+  # Sec. 4.3 as written: the posterior is a constant in every update (the
+  # penalty-through-the-posterior variant is ours, an ablation).
+  assert mix.posterior_in_gp is False
   # Ours (issue 28): Mixflow components start as N(k-means++ seed, I).
   assert (mix.init_centres, mix.m_out_scale) == ("kmeans++", 0.0)
   assert registry.get_config("mle_mixflow_centred_gmm").init_centres == "data"

@@ -66,9 +66,10 @@ class TrainSpec(NamedTuple):
   critic_depth: int = 5
   critic_width: int = 100
   share_critic: bool = False
-  # PGAN: the penalty differentiates the posterior in x (ours; False is the
-  # thesis as written, which diverged, see critics.make_pgan).
-  posterior_in_gp: bool = True
+  # PGAN: False is the thesis as written (the posterior a constant); True
+  # (ours, an ablation) lets the critic's penalty differentiate the posterior
+  # in x, see critics.make_pgan.
+  posterior_in_gp: bool = False
   c_start: int = 0  # EM: epochs before the weights first move
   lambda_c: float = 1.0  # EM damping (eq. 4.8)
   # Scale of the coupling functions' output-layer weights at init (1: LeCun

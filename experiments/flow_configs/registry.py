@@ -39,9 +39,12 @@ def base_config() -> ml_collections.ConfigDict:
   c.critic_depth = 5
   c.critic_width = 100
   c.share_critic = False  # PGAN weight sharing (Sec. 4.3.1)
-  # PGAN: the penalty sees the posterior's x-gradient (ours; False = the
-  # thesis as written, whose critic loss diverged in 4 of 5 GMM seeds).
-  c.posterior_in_gp = True
+  # PGAN: False is the thesis as written (Sec. 4.3: the posterior a constant
+  # in every update), the rows' setting. True (ours, an ablation) lets the
+  # critic's gradient penalty see the posterior's x-gradient, which bounds
+  # the critic loss; as written it diverges on the swiss roll (3 of 3
+  # seeds), not on the GMM (0 of 5) (docs/results/flows.md).
+  c.posterior_in_gp = False
   c.c_start = 0  # EM: epochs before the weights move
   c.lambda_c = 1.0  # EM damping (eq. 4.8)
   # Where the components' densities peak at init: random (where their random
