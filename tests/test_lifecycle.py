@@ -212,7 +212,7 @@ def test_restarts_train_more_seeds_only_when_all_are_predicted_to_fail(
   # (no null) nothing is predicted and nothing restarts.
   config = small_synthetic_config("gan", n_seeds=1)
   config.train.n_epochs = 1
-  config.refine.n_rounds = 1
+  config.refine.n_rounds = 2  # The detector needs two rounds.
   config.eval.detector_null_starts = null_starts
   config.eval.detector_min_gain = 1.0
   config.restarts = 2
@@ -231,6 +231,19 @@ def test_restarts_train_more_seeds_only_when_all_are_predicted_to_fail(
     assert "NO SEED SUCCEEDED" in (tmp_path / "run" / "report.md").read_text()
   else:
     assert summary["status"] == "not checked"
+
+
+def test_detector_is_off_with_a_single_refinement_round(tmp_path):
+  # Its stability signal needs two rounds' dictionaries: with one it says
+  # nothing rather than pass a seed on the criterion alone.
+  config = small_synthetic_config("gan", n_seeds=1)
+  config.train.n_epochs = 1
+  config.refine.n_rounds = 1
+  config.restarts = 2
+  summary = pipeline.train_and_evaluate(config, tmp_path / "run")
+  assert summary["status"] == "not checked" and summary["detector_null"] is None
+  assert summary["restarted_seeds"] == []
+  assert "failure detector off" in (tmp_path / "run" / "train.log").read_text()
 
 
 def test_report_shows_precision_by_frequency_band(broken_first_seed):
