@@ -4,45 +4,18 @@ Real processes: a child holds the lock (as a training run, or another export,
 holds it), and the export command runs against that folder.
 """
 
-import os
 import pathlib
 import signal
-import subprocess
-import sys
 
 import numpy as np
 
 from bdi_jax import workdir_lock
 from experiments.configs import registry
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-
-_HOLD = ("import sys, time\n"
-         "from bdi_jax import workdir_lock\n"
-         "lock = workdir_lock.acquire(sys.argv[1])\n"
-         "print('held', flush=True)\n"
-         "time.sleep(120)\n")
-
-
-def _holder(folder):
-  proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(folder)],
-                          cwd=REPO, stdout=subprocess.PIPE, text=True)
-  assert proc.stdout.readline().strip() == "held"
-  return proc
-
-
-def _stop(proc):
-  proc.kill()
-  proc.wait()
-  proc.stdout.close()
-
+from tests import lock_holder
 
 def _export(*args):
-  env = dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false",
-             JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
-  return subprocess.run([sys.executable, "-m", "experiments.export", *args],
-                        cwd=REPO, env=env, capture_output=True, text=True,
-                        timeout=300)
+  return lock_holder.run_module("experiments.export", *args)
 
 
 def _finished_run(folder: pathlib.Path) -> pathlib.Path:
@@ -61,27 +34,19 @@ def _snapshot(folder: pathlib.Path):
   return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
 
 
-def _assert_refused(proc, holder_pid):
-  out = (proc.stdout + proc.stderr).strip()
-  assert proc.returncode != 0, out
-  assert "Traceback" not in out, out
-  assert len(out.splitlines()) <= 5, out
-  assert f"in use by process {holder_pid}" in out, out
-
-
 def test_export_into_a_training_runs_workdir_is_refused(tmp_path):
   workdir = _finished_run(tmp_path / "run")
   before = _snapshot(workdir)
-  holder = _holder(workdir)  # The run training (again) into its workdir.
+  holder = lock_holder.holder(workdir)  # The run training (again) into its workdir.
   try:
     proc = _export(f"--workdir={workdir}")
-    _assert_refused(proc, holder.pid)
+    lock_holder.assert_refused(proc, holder.pid)
     assert "--output_dir" in proc.stderr  # Where it can write instead.
     assert _snapshot(workdir) == before  # Nothing written or removed.
     # The holder's lock is untouched.
     assert f"pid={holder.pid}" in workdir_lock.lock_path(workdir).read_text()
   finally:
-    _stop(holder)
+    lock_holder.stop(holder)
 
 
 def test_second_export_into_one_output_dir_is_refused(tmp_path):
@@ -90,33 +55,33 @@ def test_second_export_into_one_output_dir_is_refused(tmp_path):
   out.mkdir()
   (out / "vectors-syn-src.vec").write_text("1 2\nearlier 0.1 0.2\n")
   before = _snapshot(out)
-  holder = _holder(out)  # The first export, still writing.
+  holder = lock_holder.holder(out)  # The first export, still writing.
   try:
     proc = _export(f"--workdir={workdir}", f"--output_dir={out}")
-    _assert_refused(proc, holder.pid)
+    lock_holder.assert_refused(proc, holder.pid)
     assert f"--output_dir {out} is in use" in proc.stderr
     assert _snapshot(out) == before
   finally:
-    _stop(holder)
+    lock_holder.stop(holder)
 
 
 def test_export_locks_only_the_folder_it_writes(tmp_path):
   workdir = _finished_run(tmp_path / "run")
   out = tmp_path / "vectors"
   # A run holding its workdir does not stop an export elsewhere.
-  holder = _holder(workdir)
+  holder = lock_holder.holder(workdir)
   try:
     proc = _export(f"--workdir={workdir}", f"--output_dir={out}")
     assert proc.returncode == 0, proc.stderr
     n, d = (out / "vectors-syn-src.vec").read_text().split("\n", 1)[0].split()
     assert int(n) > 7 and d == "6"
   finally:
-    _stop(holder)
+    lock_holder.stop(holder)
   assert not workdir_lock.lock_path(out).exists()  # Released (and removed).
   # A lock left by a killed process is taken over, with a note.
-  dead = _holder(workdir)
+  dead = lock_holder.holder(workdir)
   dead.send_signal(signal.SIGKILL)
-  _stop(dead)
+  lock_holder.stop(dead)
   proc = _export(f"--workdir={workdir}", "--max_words=7")
   assert proc.returncode == 0, proc.stderr
   assert f"left by process {dead.pid}" in proc.stderr

@@ -15,14 +15,9 @@ import pytest
 from bdi_jax import errors
 from bdi_jax import workdir_lock
 from experiments.stability import execute
+from tests import lock_holder
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-
-_HOLD = ("import sys, time\n"
-         "from bdi_jax import workdir_lock\n"
-         "lock = workdir_lock.acquire(sys.argv[1])\n"
-         "print('held', flush=True)\n"
-         "time.sleep(120)\n")
 
 # The tiny synthetic study of tests/test_stability.py (never trained here).
 TINY = ["progress=false", "data.synthetic.n_concepts=700",
@@ -32,25 +27,8 @@ TINY = ["progress=false", "data.synthetic.n_concepts=700",
         "train.chunk_steps=44", "refine.n_rounds=1"]
 
 
-def _holder(folder):
-  proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(folder)],
-                          cwd=REPO, stdout=subprocess.PIPE, text=True)
-  assert proc.stdout.readline().strip() == "held"
-  return proc
-
-
-def _stop(proc):
-  proc.kill()
-  proc.wait()
-  proc.stdout.close()
-
-
 def _stability(*args):
-  env = dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false",
-             JAX_PLATFORMS=os.environ.get("JAX_PLATFORMS", "cpu"))
-  return subprocess.run([sys.executable, "-m", "experiments.stability", *args],
-                        cwd=REPO, env=env, capture_output=True, text=True,
-                        timeout=300)
+  return lock_holder.run_module("experiments.stability", *args)
 
 
 def _study_folder(tmp_path) -> pathlib.Path:
@@ -68,32 +46,24 @@ def _snapshot(folder: pathlib.Path):
           for p in sorted(folder.rglob("*"))}
 
 
-def _assert_refused(proc, holder_pid):
-  out = (proc.stdout + proc.stderr).strip()
-  assert proc.returncode != 0, out
-  assert "Traceback" not in out, out
-  assert len(out.splitlines()) <= 5, out
-  assert f"in use by process {holder_pid}" in out, out
-
-
 def test_second_study_on_one_workdir_is_refused_before_training(tmp_path):
   workdir = _study_folder(tmp_path)
   before = _snapshot(workdir)
-  holder = _holder(workdir)  # The first study, still running.
+  holder = lock_holder.holder(workdir)  # The first study, still running.
   try:
     proc = _stability("--configs=gan_synthetic", "--seeds=0-1",
                       f"--workdir={workdir}", *[f"--set={t}" for t in TINY])
-    _assert_refused(proc, holder.pid)
+    lock_holder.assert_refused(proc, holder.pid)
     assert f"--workdir {workdir} is in use" in proc.stderr
     assert "stability: " not in proc.stderr  # No run started.
     assert _snapshot(workdir) == before  # No file written or removed.
     assert f"pid={holder.pid}" in workdir_lock.lock_path(workdir).read_text()
     # A merge into it is refused the same way.
     proc = _stability(f"--merge={workdir}", f"--workdir={workdir}")
-    _assert_refused(proc, holder.pid)
+    lock_holder.assert_refused(proc, holder.pid)
     assert _snapshot(workdir) == before
   finally:
-    _stop(holder)
+    lock_holder.stop(holder)
 
 
 def test_study_lock_and_its_runs_locks_do_not_conflict(tmp_path):

@@ -3,9 +3,6 @@
 import os
 import pathlib
 import signal
-import subprocess
-import sys
-import time
 
 import pytest
 
@@ -13,26 +10,13 @@ from bdi_jax import errors
 from bdi_jax import workdir_lock
 from experiments import own_vectors
 from experiments.configs import registry
+from tests import lock_holder
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 
-_HOLD = ("import sys, time\n"
-         "from bdi_jax import workdir_lock\n"
-         "lock = workdir_lock.acquire(sys.argv[1])\n"
-         "print('held', flush=True)\n"
-         "time.sleep(120)\n")
-
-
-def _holder(workdir):
-  proc = subprocess.Popen([sys.executable, "-c", _HOLD, str(workdir)],
-                          cwd=REPO, stdout=subprocess.PIPE, text=True)
-  assert proc.stdout.readline().strip() == "held"
-  return proc
-
-
 def test_second_process_is_refused_naming_the_first(tmp_path):
   workdir = tmp_path / "run"
-  holder = _holder(workdir)
+  holder = lock_holder.holder(workdir)
   try:
     with pytest.raises(errors.WorkdirError) as err:
       workdir_lock.acquire(workdir)
@@ -45,7 +29,7 @@ def test_second_process_is_refused_naming_the_first(tmp_path):
 
 def test_lock_of_a_killed_process_is_taken_over_with_a_note(tmp_path):
   workdir = tmp_path / "run"
-  holder = _holder(workdir)
+  holder = lock_holder.holder(workdir)
   holder.send_signal(signal.SIGKILL)
   holder.wait()
   assert workdir_lock.lock_path(workdir).exists()  # Left behind.
