@@ -1,7 +1,6 @@
 """The workdir lock with real processes, and the own-vectors flags' helpers."""
 
 import os
-import pathlib
 import signal
 
 import pytest
@@ -12,7 +11,6 @@ from experiments import own_vectors
 from experiments.configs import registry
 from tests import lock_holder
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
 
 def test_second_process_is_refused_naming_the_first(tmp_path):
   workdir = tmp_path / "run"
@@ -23,15 +21,14 @@ def test_second_process_is_refused_naming_the_first(tmp_path):
     assert f"in use by process {holder.pid}" in str(err.value)
     assert len(str(err.value).splitlines()) == 1
   finally:
-    holder.kill()
-    holder.wait()
+    lock_holder.stop(holder)
 
 
 def test_lock_of_a_killed_process_is_taken_over_with_a_note(tmp_path):
   workdir = tmp_path / "run"
   holder = lock_holder.holder(workdir)
   holder.send_signal(signal.SIGKILL)
-  holder.wait()
+  lock_holder.stop(holder)
   assert workdir_lock.lock_path(workdir).exists()  # Left behind.
   lock = workdir_lock.acquire(workdir)
   try:
