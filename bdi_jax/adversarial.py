@@ -381,7 +381,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
               break
           interrupts.record_state(run_for_checkpoints, state, loop, seeds)
           if stop.requested and loop.chunk < len(plan):
-            raise interrupts.interrupted(run)  # Saves the recorded state.
+            raise interrupts.interrupted(run, stop.signum)  # Saves the state.
       loop = _end_epoch(spaces, scoring_settings, s, state, loop, seeds,
                         took_off, console, log)
       loop = dataclasses.replace(loop, epoch=epoch + 1, chunk=0)
@@ -389,7 +389,7 @@ def adversarial_training(spaces: scoring.Spaces, trainer: multi_seed.Trainer,
       loop_state.save(run_for_checkpoints, state, loop, seeds)
       interrupts.record_state(run_for_checkpoints, state, loop, seeds)
       if stop.requested and loop.epoch < s.n_epochs:
-        raise interrupts.interrupted(run)
+        raise interrupts.interrupted(run, stop.signum)
   tracker.finish(run_for_checkpoints)
   return dataclasses.replace(loop, best=tuple(
       dataclasses.replace(b, origin=f"{b.origin} (then failed: {reason})")

@@ -176,3 +176,47 @@ def test_sigterm_mid_chunk_watchdog_saves_exits_143_and_resumes(reference,
   assert _checkpoint_meta(workdir)["epoch"] == 1
   _resume_and_count(workdir)
   _assert_same_result(workdir, reference)
+
+
+def test_sigterm_stops_a_stability_study_mid_chunk_and_the_rerun_resumes(
+    tmp_path):
+  # The study command has the same watchdog as experiments.run: a wide
+  # critic's chunk can take minutes, and a study must not wait for it.
+  workdir = tmp_path / "study"
+  sets = [f"--set={f[len('--config.'):]}" for f in FLAGS[1:]]
+  sets = [s for s in sets if not s.startswith("--set=train.n_epochs")]
+  command = [sys.executable, "-m", "experiments.stability",
+             "--configs=gan_synthetic", "--seeds=0", f"--workdir={workdir}",
+             "--set=train.n_epochs=1", *sets]
+  proc = subprocess.Popen(command, cwd=REPO,
+                          env=_env(BDI_INTERRUPT_GRACE_S="0"),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          text=True)
+  metrics = workdir / "gan_synthetic" / "seeds-0.partial" / "metrics.jsonl"
+  deadline = time.time() + 180
+  while time.time() < deadline and proc.poll() is None:
+    if sum(l["phase"] == "chunk" for l in _lines(metrics)) >= 3:
+      break
+    time.sleep(0.02)
+  assert proc.poll() is None, proc.communicate()
+  proc.send_signal(signal.SIGTERM)
+  out, err = proc.communicate(timeout=60)
+  assert proc.returncode == 143, err
+  last = err.strip().splitlines()[-1]
+  assert "SIGTERM" in last and "checkpoint.npz" in last, last
+  # The resume line is the command as typed, not the package's __main__.py.
+  assert "resume: python -m experiments.stability --configs=gan_synthetic" in last
+  assert "Traceback" not in err + out
+  assert not pathlib.Path(f"{workdir}.lock").exists()  # Released on the way.
+  ckpt = np.load(metrics.parent / "checkpoint.npz")
+  done = json.loads(ckpt["__meta__"].tobytes())["chunk"]
+  assert 0 < done < 20
+
+  rerun = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True,
+                         text=True, timeout=240)
+  assert rerun.returncode == 0, rerun.stderr
+  train_log = (workdir / "gan_synthetic" / "seeds-0" / "train.log").read_text()
+  assert f"{20 - done} chunks trained in this process" in train_log, train_log
+  study = json.loads((workdir / "stability.json").read_text())
+  assert [c["config"] for c in study["configs"]] == ["gan_synthetic"]
+  assert study["configs"][0]["n_seeds"] == 1
