@@ -44,9 +44,8 @@ def command_line() -> str:
   if argv and argv[0].endswith(".py") and "experiments" in argv[0]:
     # `python -m experiments.run` shows up as the module's file path.
     module = argv[0].replace("\\", "/").rsplit("experiments/", 1)[-1]
-    module = module[:-3].replace("/", ".")
     # A package run with -m (experiments.stability) shows up as __main__.py.
-    module = module[:-len(".__main__")] if module.endswith(".__main__") else module
+    module = module[:-3].replace("/", ".").removesuffix(".__main__")
     argv[0] = "python -m experiments." + module
     return " ".join([argv[0]] + [shlex.quote(a) for a in argv[1:]])
   return " ".join(shlex.quote(a) for a in argv)

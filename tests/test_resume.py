@@ -84,16 +84,16 @@ def _resume_and_count(workdir):
   return result
 
 
-def _start_and_stop_in_epoch_2(workdir, sig, env=None):
-  """Starts a run, sends ``sig`` once epoch 2 has run a few chunks."""
-  proc = subprocess.Popen(_command(workdir), cwd=REPO, env=env or _env(),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
-  metrics = pathlib.Path(f"{workdir}.partial") / "metrics.jsonl"
+def _start_and_stop(command, run_workdir, epoch, sig, env):
+  """Starts ``command``, sends ``sig`` once the run training in
+  ``run_workdir`` has logged 3 chunks of ``epoch``."""
+  proc = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
+  metrics = pathlib.Path(f"{run_workdir}.partial") / "metrics.jsonl"
   deadline = time.time() + 180
   while time.time() < deadline and proc.poll() is None:
     chunks = [l for l in _lines(metrics)
-              if l["phase"] == "chunk" and l["epoch"] == 2]
+              if l["phase"] == "chunk" and l["epoch"] == epoch]
     if len(chunks) >= 3:
       break
     time.sleep(0.02)
@@ -103,6 +103,11 @@ def _start_and_stop_in_epoch_2(workdir, sig, env=None):
   proc.send_signal(sig)
   out, err = proc.communicate(timeout=120)
   return proc.returncode, out, err
+
+
+def _start_and_stop_in_epoch_2(workdir, sig, env=None):
+  """Starts a run, sends ``sig`` once epoch 2 has run a few chunks."""
+  return _start_and_stop(_command(workdir), workdir, 2, sig, env or _env())
 
 
 @pytest.fixture(scope="module")
@@ -188,34 +193,23 @@ def test_sigterm_stops_a_stability_study_mid_chunk_and_the_rerun_resumes(
   command = [sys.executable, "-m", "experiments.stability",
              "--configs=gan_synthetic", "--seeds=0", f"--workdir={workdir}",
              "--set=train.n_epochs=1", *sets]
-  proc = subprocess.Popen(command, cwd=REPO,
-                          env=_env(BDI_INTERRUPT_GRACE_S="0"),
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          text=True)
-  metrics = workdir / "gan_synthetic" / "seeds-0.partial" / "metrics.jsonl"
-  deadline = time.time() + 180
-  while time.time() < deadline and proc.poll() is None:
-    if sum(l["phase"] == "chunk" for l in _lines(metrics)) >= 3:
-      break
-    time.sleep(0.02)
-  assert proc.poll() is None, proc.communicate()
-  proc.send_signal(signal.SIGTERM)
-  out, err = proc.communicate(timeout=60)
-  assert proc.returncode == 143, err
+  run_workdir = workdir / "gan_synthetic" / "seeds-0"
+  code, out, err = _start_and_stop(command, run_workdir, 1, signal.SIGTERM,
+                                   _env(BDI_INTERRUPT_GRACE_S="0"))
+  assert code == 143, err
   last = err.strip().splitlines()[-1]
   assert "SIGTERM" in last and "checkpoint.npz" in last, last
   # The resume line is the command as typed, not the package's __main__.py.
   assert "resume: python -m experiments.stability --configs=gan_synthetic" in last
   assert "Traceback" not in err + out
   assert not pathlib.Path(f"{workdir}.lock").exists()  # Released on the way.
-  ckpt = np.load(metrics.parent / "checkpoint.npz")
-  done = json.loads(ckpt["__meta__"].tobytes())["chunk"]
+  done = _checkpoint_meta(run_workdir)["chunk"]
   assert 0 < done < 20
 
   rerun = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True,
                          text=True, timeout=240)
   assert rerun.returncode == 0, rerun.stderr
-  train_log = (workdir / "gan_synthetic" / "seeds-0" / "train.log").read_text()
+  train_log = (run_workdir / "train.log").read_text()
   assert f"{20 - done} chunks trained in this process" in train_log, train_log
   study = json.loads((workdir / "stability.json").read_text())
   assert [c["config"] for c in study["configs"]] == ["gan_synthetic"]
