@@ -17,7 +17,7 @@ from typing import Dict, Optional
 
 from bdi_jax import errors
 
-__all__ = ["Lock", "acquire", "lock_path"]
+__all__ = ["Lock", "acquire", "lock_path", "release_held"]
 
 SUFFIX = ".lock"
 _HELD: Dict[str, "Lock"] = {}  # Lock file -> this process's lock on it.
@@ -25,6 +25,17 @@ _HELD: Dict[str, "Lock"] = {}  # Lock file -> this process's lock on it.
 
 def _release_all(lock: "Lock") -> None:
   lock.release_all()
+
+
+def release_held() -> None:
+  """Frees every lock this process holds (a study holds its own and its run's).
+
+  For the interrupt watchdog, which ends the process with ``os._exit``: that
+  skips ``atexit``, and a lock file left behind would make the rerun print a
+  "took over the lock" note for a process that ended cleanly.
+  """
+  for lock in list(_HELD.values()):
+    lock.release_all()
 
 
 def lock_path(workdir) -> pathlib.Path:

@@ -142,7 +142,7 @@ def main(argv):
     lock = workdir_lock.acquire(workdir)
     if lock.note:
       print(lock.note, file=sys.stderr, flush=True)
-    interrupts.install(on_exit=lock.release_all)
+    interrupts.install(on_exit=workdir_lock.release_held)
   cli.enable_compilation_cache()
   # Imported here so that --help and --list_configs do not start JAX.
   from bdi_jax import pipeline  # pylint: disable=g-import-not-at-top

@@ -202,7 +202,10 @@ def test_sigterm_stops_a_stability_study_mid_chunk_and_the_rerun_resumes(
   # The resume line is the command as typed, not the package's __main__.py.
   assert "resume: python -m experiments.stability --configs=gan_synthetic" in last
   assert "Traceback" not in err + out
-  assert not pathlib.Path(f"{workdir}.lock").exists()  # Released on the way.
+  # Released on the way: the study's lock and its run's.
+  assert not pathlib.Path(f"{workdir}.lock").exists()
+  assert not run_workdir.with_name("seeds-0.lock").exists()
+  assert "took over the lock" not in err
   done = _checkpoint_meta(run_workdir)["chunk"]
   assert 0 < done < 20
 

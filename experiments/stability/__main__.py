@@ -54,6 +54,7 @@ from absl import logging
 
 from bdi_jax import interrupts
 from bdi_jax import provenance
+from bdi_jax import workdir_lock
 from experiments import cli
 from experiments.stability import execute
 from experiments.stability import markdown
@@ -130,10 +131,10 @@ def main(argv):
       "runs/stability-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S")))
   # Held until the report is written: a second study on this workdir is
   # refused at once, before any training (each run locks its own folder).
-  with execute.lock_study(workdir) as lock:
+  with execute.lock_study(workdir):
     # A signal stops the run in flight within seconds, its state saved, even
     # mid-chunk (a wide critic's chunk can take minutes); see run.py.
-    interrupts.install(on_exit=lock.release_all)
+    interrupts.install(on_exit=workdir_lock.release_held)
     # Every config, override and workdir is checked before any training.
     planned = plan_lib.plan(names, seeds, FLAGS.set, workdir, FLAGS.overwrite,
                             FLAGS.seeds_per_run)
